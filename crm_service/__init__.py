@@ -1,0 +1,1 @@
+"""CRM notification service: records booking notifications and emails attendees and facilitators."""

@@ -1,0 +1,152 @@
+"""Request bodies the CRM accepts, and the checks that turn bad ones into the documented 400s."""
+
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal, get_args
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import ValidationError as PydanticValidationError
+
+Action = Literal[
+    "booking_created",
+    "payment_completed",
+    "payment_failed",
+    "booking_cancelled",
+    "hold_expired",
+    "late_payment_refunded",
+    "event_cancelled",
+]
+ALLOWED_ACTIONS: tuple[str, ...] = get_args(Action)
+
+NOTIFY_REQUIRED_FIELDS = ("booking_id", "user", "event", "action")
+NOTIFY_REQUIRED_NESTED = {
+    "user": ("name", "email"),
+    "event": ("title", "facilitator_id"),
+}
+TEST_EMAIL_REQUIRED_FIELDS = ("to_email", "subject", "html_content")
+
+# Deliberately plain: one @, no whitespace, a dot in the domain. No spaces or
+# line breaks can get through, so an address is always safe in a header.
+_EMAIL_PATTERN = re.compile(
+    r"[^@\s<>,;\"()\[\]]+@[^@\s<>,;\"()\[\]]+\.[^@\s<>,;\"()\[\]]+"
+)
+
+
+def _check_email(value: str) -> str:
+    if len(value) > 254 or not _EMAIL_PATTERN.fullmatch(value):
+        raise ValueError("must be a valid email address")
+    return value
+
+
+def _check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError("must be an IANA time zone name such as Asia/Kolkata") from exc
+    return value
+
+
+def _check_web_link(value: str) -> str:
+    # Links become href attributes; anything but http(s) (javascript:, data:) is refused.
+    if not re.match(r"https?://\S+\Z", value):
+        raise ValueError("must be an http:// or https:// URL")
+    return value
+
+
+EmailAddress = Annotated[str, AfterValidator(_check_email)]
+TimezoneName = Annotated[str, AfterValidator(_check_timezone)]
+WebLink = Annotated[str, Field(max_length=2000), AfterValidator(_check_web_link)]
+ShortText = Annotated[str, Field(max_length=200)]
+
+
+class _Body(BaseModel):
+    # Unknown fields are ignored so the Booking app can add fields without breaking us.
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
+class UserInfo(_Body):
+    id: int | None = None
+    name: str = Field(min_length=1, max_length=200)
+    email: EmailAddress
+
+
+class EventInfo(_Body):
+    id: int | None = None
+    title: str = Field(min_length=1, max_length=300)
+    facilitator_id: int
+    facilitator_name: ShortText | None = None
+    facilitator_email: EmailAddress | None = None
+    start_datetime: AwareDatetime | None = None
+    end_datetime: AwareDatetime | None = None
+    timezone: TimezoneName = "UTC"
+    location: Annotated[str, Field(max_length=500)] | None = None
+    virtual_link: WebLink | None = None
+
+
+class RefundInfo(_Body):
+    refund_id: ShortText | None = None
+    amount: Decimal | None = Field(default=None, ge=0)
+    currency: Annotated[str, Field(max_length=10)] | None = None
+    status: ShortText | None = None
+
+
+class NotifyRequest(_Body):
+    booking_id: int = Field(gt=0)
+    user: UserInfo
+    event: EventInfo
+    action: Action
+    idempotency_key: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    booking_reference: ShortText | None = None
+    amount: Decimal | None = Field(default=None, ge=0)
+    currency: Annotated[str, Field(max_length=10)] | None = None
+    status: ShortText | None = None
+    payment_status: ShortText | None = None
+    refund: RefundInfo | None = None
+    reason: Annotated[str, Field(max_length=1000)] | None = None
+
+    @property
+    def awaiting_payment(self) -> bool:
+        return self.payment_status == "pending"
+
+    @property
+    def start(self) -> datetime | None:
+        return self.event.start_datetime
+
+
+class TestEmailRequest(_Body):
+    to_email: EmailAddress
+    subject: str = Field(min_length=1, max_length=300)
+    html_content: str = Field(min_length=1, max_length=100_000)
+
+
+def _is_missing(container: dict[str, Any], key: str) -> bool:
+    return container.get(key) is None or container.get(key) == ""
+
+
+def find_missing_fields(
+    body: dict[str, Any],
+    required: tuple[str, ...],
+    nested: Mapping[str, tuple[str, ...]] | None = None,
+) -> list[str]:
+    """Names of required fields that are absent, null or empty; nested ones as 'user.email'."""
+    missing = [name for name in required if _is_missing(body, name)]
+    for parent, children in (nested or {}).items():
+        value = body.get(parent)
+        if isinstance(value, dict):
+            missing += [
+                f"{parent}.{child}" for child in children if _is_missing(value, child)
+            ]
+    return missing
+
+
+def validation_details(error: PydanticValidationError) -> dict[str, str]:
+    """Pydantic errors as {"user.email": "must be a valid email address"}."""
+    details: dict[str, str] = {}
+    for item in error.errors():
+        field = ".".join(str(part) for part in item["loc"]) or "body"
+        message = str(item["msg"]).removeprefix("Value error, ")
+        details.setdefault(field, message)
+    return details
