@@ -1,0 +1,3 @@
+from crm_booking.cli import main
+
+raise SystemExit(main())

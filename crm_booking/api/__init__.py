@@ -1,0 +1,66 @@
+"""The REST API: a FastAPI app that the Reflex app mounts itself into (api_transformer)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from crm_booking import clock
+from crm_booking.api import auth, bookings, errors, events, facilitator, google, payments, profile
+from crm_booking.api.schemas import Health
+from crm_booking.services.views import utc_timestamp
+from crm_booking.settings import get_settings
+
+UI_PATH = "/app/"
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+}
+
+
+def _wants_html(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept and "application/json" not in accept
+
+
+def create_api() -> FastAPI:
+    settings = get_settings()
+    api = FastAPI(
+        title="CRM Booking API",
+        version="1.0.0",
+        description="Bookings for wellness sessions, workshops and retreats. "
+        "See shared/spec/booking-api.md.",
+        docs_url="/docs",
+        redoc_url="/redoc",
+    )
+    errors.install(api)
+
+    @api.middleware("http")
+    async def limits_and_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > settings.MAX_REQUEST_BYTES:
+            return JSONResponse(status_code=413, content={"error": "Request body too large"})
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    @api.get("/", response_model=Health, tags=["health"], summary="Health check")
+    def health(request: Request) -> Response | dict:  # type: ignore[type-arg]
+        if _wants_html(request):
+            return RedirectResponse(UI_PATH, status_code=307)
+        return {
+            "message": "Booking System API is running!",
+            "status": "healthy",
+            "timestamp": utc_timestamp(clock.now()),
+        }
+
+    for module in (auth, google, events, bookings, payments, facilitator, profile):
+        api.include_router(module.router)
+    return api

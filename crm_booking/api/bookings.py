@@ -1,0 +1,53 @@
+"""Endpoints 11-14: an attendee's bookings."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from crm_booking.api import schemas
+from crm_booking.api.deps import CurrentUser
+from crm_booking.services import booking, payment, views
+
+router = APIRouter(prefix="/bookings", tags=["bookings"])
+
+BookingStatus = schemas.Literal["confirmed", "cancelled", "completed"]
+PaymentStatus = schemas.Literal["pending", "completed", "failed", "refunded"]
+
+
+@router.post("", status_code=201, response_model=schemas.BookingCreatedResponse)
+def create_booking(body: schemas.BookingCreateRequest, user: CurrentUser) -> dict:  # type: ignore[type-arg]
+    row = booking.create_booking(user_id=user.id, event_id=body.event_id, notes=body.notes)  # type: ignore[arg-type]
+    checkout = payment.start_checkout(row.booking)
+    return {
+        "message": "Booking created successfully",
+        "booking": views.booking_created(checkout.booking, row.event, row.user),
+        "payment_url": checkout.payment_url,
+    }
+
+
+@router.get("", response_model=schemas.BookingList)
+def list_bookings(
+    user: CurrentUser,
+    status: Annotated[BookingStatus | None, Query()] = None,
+    payment_status: Annotated[PaymentStatus | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> dict:  # type: ignore[type-arg]
+    rows = booking.list_bookings(
+        user_id=user.id, status=status, payment_status=payment_status, limit=limit, offset=offset,  # type: ignore[arg-type]
+    )
+    return {"bookings": [views.booking_in_list(r.booking, r.event) for r in rows]}
+
+
+@router.get("/{booking_id}", response_model=schemas.BookingDetail)
+def get_booking(booking_id: int, user: CurrentUser) -> dict:  # type: ignore[type-arg]
+    row = booking.get_booking(user_id=user.id, booking_id=booking_id)  # type: ignore[arg-type]
+    return views.booking_detail(row.booking, row.event, row.user)
+
+
+@router.post("/{booking_id}/cancel", response_model=schemas.CancelResponse)
+def cancel_booking(booking_id: int, user: CurrentUser) -> dict:  # type: ignore[type-arg]
+    result = booking.cancel_booking(user_id=user.id, booking_id=booking_id)  # type: ignore[arg-type]
+    return {"message": "Booking cancelled successfully", "refund": views.refund(result.refund)}

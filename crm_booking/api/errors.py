@@ -1,0 +1,84 @@
+"""The one place where failures become the documented error bodies."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from crm_booking.errors import DomainError
+
+log = logging.getLogger("crm_booking.api")
+
+_STATUS_MESSAGES = {
+    400: "Bad request",
+    401: "Invalid or expired token",
+    403: "Insufficient permissions",
+    404: "Resource not found",
+    405: "Method not allowed",
+    413: "Request body too large",
+    415: "Unsupported media type",
+}
+
+
+def error_response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(status_code=status, content=body, headers=headers)
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def validation_details(errors: list[dict[str, Any]]) -> dict[str, str]:
+    details: dict[str, str] = {}
+    for error in errors:
+        name = _field_name(tuple(error.get("loc", ())))
+        message = str(error.get("msg", "Invalid value"))
+        if error.get("type") == "json_invalid":
+            name, message = "body", "Malformed JSON"
+        elif error.get("type") == "extra_forbidden":
+            message = "Unknown field"
+        elif error.get("type") == "missing":
+            message = "This field is required"
+        details.setdefault(name, message.removeprefix("Value error, "))
+    return details
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+        return error_response(exc.status_code, exc.body())
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return error_response(
+            400, {"error": "Validation error", "details": validation_details(list(exc.errors()))}
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) and exc.status_code not in (404, 405) else None
+        message = detail or _STATUS_MESSAGES.get(exc.status_code, "Request failed")
+        return error_response(exc.status_code, {"error": message}, getattr(exc, "headers", None))
+
+    @app.exception_handler(sa.exc.OperationalError)
+    @app.exception_handler(sa.exc.InterfaceError)
+    @app.exception_handler(sa.exc.TimeoutError)
+    async def _database_unavailable(_: Request, exc: Exception) -> JSONResponse:
+        log.warning("database unavailable: %s", type(exc).__name__)
+        return error_response(
+            503, {"error": "Service temporarily unavailable, please retry"}, {"Retry-After": "2"}
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(
+            500, {"error": "Internal server error", "message": "Something went wrong"}
+        )

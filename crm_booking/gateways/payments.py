@@ -1,0 +1,88 @@
+"""Payment gateway adapters: the real Razorpay client, or the local sandbox when no keys are set.
+
+Both expose the same small interface so services never branch on which one is in use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import uuid
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Protocol
+
+from crm_booking.settings import get_settings
+
+
+class GatewayFailure(Exception):
+    """The gateway answered with an error, or did not answer in time."""
+
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+@dataclass(frozen=True)
+class GatewayRefund:
+    refund_id: str
+    status: str  # processed | pending
+
+
+class PaymentGateway(Protocol):
+    name: str
+    key_id: str
+
+    def create_order(self, *, amount_paise: int, currency: str, receipt: str,
+                     notes: dict[str, str]) -> str: ...
+
+    def verify_payment_signature(self, *, order_id: str, payment_id: str, signature: str) -> bool: ...
+
+    def refund(self, *, payment_id: str, amount_paise: int, idempotency_key: str,
+               notes: dict[str, str]) -> GatewayRefund: ...
+
+    def fetch_payment(self, payment_id: str) -> dict[str, Any]: ...
+
+
+def sign(secret: str, message: str) -> str:
+    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+class SandboxGateway:
+    """Offline stand-in used when no Razorpay keys are configured. Clearly labelled in the UI;
+    refused in production by the settings check."""
+
+    name = "sandbox"
+    key_id = "sandbox"
+
+    def __init__(self, secret: str) -> None:
+        self._secret = secret
+
+    def create_order(self, *, amount_paise: int, currency: str, receipt: str,
+                     notes: dict[str, str]) -> str:
+        return f"order_sbx_{uuid.uuid4().hex[:14]}"
+
+    def signature_for(self, *, order_id: str, payment_id: str) -> str:
+        return sign(self._secret, f"{order_id}|{payment_id}")
+
+    def verify_payment_signature(self, *, order_id: str, payment_id: str, signature: str) -> bool:
+        return hmac.compare_digest(self.signature_for(order_id=order_id, payment_id=payment_id),
+                                   signature)
+
+    def refund(self, *, payment_id: str, amount_paise: int, idempotency_key: str,
+               notes: dict[str, str]) -> GatewayRefund:
+        digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:14]
+        return GatewayRefund(refund_id=f"rfnd_sbx_{digest}", status="processed")
+
+    def fetch_payment(self, payment_id: str) -> dict[str, Any]:
+        return {"id": payment_id, "status": "captured"}
+
+
+@lru_cache
+def get_gateway() -> PaymentGateway:
+    settings = get_settings()
+    if settings.razorpay_enabled:
+        from crm_booking.gateways.razorpay_gateway import RazorpayGateway
+
+        return RazorpayGateway(settings)
+    return SandboxGateway(settings.SANDBOX_PAYMENT_SECRET)

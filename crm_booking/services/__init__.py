@@ -1,0 +1,1 @@
+"""Business processes, one module each. Every public function owns its transaction."""

@@ -1,0 +1,288 @@
+"""Accounts, passwords, tokens and sign-in throttling."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+import sqlalchemy as sa
+from passlib.context import CryptContext
+from sqlmodel import Session, select
+
+from crm_booking import clock
+from crm_booking.db import read_session, transaction
+from crm_booking.errors import BadRequest, NotFound, TooManyRequests, Unauthorized, ValidationFailed
+from crm_booking.models import LoginFailure, RevokedToken, Role, User
+from crm_booking.settings import get_settings
+
+JWT_ALGORITHM = "HS256"
+ACCESS = "access"
+REFRESH = "refresh"
+
+# argon2 for new hashes; bcrypt hashes (from an older system) still verify and are upgraded.
+password_context = CryptContext(schemes=["argon2", "bcrypt"], deprecated=["bcrypt"])
+# Verified against when the account does not exist, so timing does not reveal which emails exist.
+_DUMMY_HASH = password_context.hash("not-a-real-password")
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    user: User
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def hash_password(password: str) -> str:
+    return password_context.hash(password)
+
+
+def _validate_new_account(*, email: str, password: str | None, name: str) -> dict[str, str]:
+    problems: dict[str, str] = {}
+    if not name.strip():
+        problems["name"] = "Name is required"
+    elif len(name.strip()) > 120:
+        problems["name"] = "Name must be at most 120 characters"
+    if "@" not in email or len(email) > 254:
+        problems["email"] = "A valid email address is required"
+    if password is not None and not 8 <= len(password) <= 128:
+        problems["password"] = "Password must be 8 to 128 characters"
+    return problems
+
+
+def _create_user(
+    session: Session,
+    *,
+    email: str,
+    password: str | None,
+    name: str,
+    role: Role = Role.USER,
+    phone: str | None = None,
+    is_verified: bool = False,
+    google_id: str | None = None,
+    profile_picture: str | None = None,
+) -> User:
+    email = normalize_email(email)
+    problems = _validate_new_account(email=email, password=password, name=name)
+    if problems:
+        raise ValidationFailed(problems)
+    if session.exec(select(User.id).where(User.email == email)).first() is not None:
+        raise BadRequest("Email already exists")
+    user = User(
+        email=email,
+        password_hash=hash_password(password) if password is not None else None,
+        name=name.strip(),
+        phone=phone,
+        role=role.value,
+        is_verified=is_verified,
+        google_id=google_id,
+        profile_picture=profile_picture,
+    )
+    session.add(user)
+    try:
+        session.flush()
+    except sa.exc.IntegrityError as exc:  # a concurrent registration won the race
+        raise BadRequest("Email already exists") from exc
+    return user
+
+
+def register(*, email: str, password: str, name: str, phone: str | None = None) -> User:
+    """Public sign-up: always an attendee (`user` role)."""
+    with transaction() as session:
+        return _create_user(session, email=email, password=password, name=name, phone=phone)
+
+
+def create_user(
+    *, email: str, password: str | None, name: str, role: Role, phone: str | None = None
+) -> User:
+    """Admin path (CLI, demo data): any role."""
+    with transaction() as session:
+        return _create_user(
+            session, email=email, password=password, name=name, role=role, phone=phone,
+            is_verified=True,
+        )
+
+
+def set_role(*, email: str, role: Role) -> User:
+    with transaction() as session:
+        user = session.exec(select(User).where(User.email == normalize_email(email))).first()
+        if user is None:
+            raise NotFound("User not found")
+        user.role = role.value
+        user.updated_at = clock.now()
+        session.add(user)
+        return user
+
+
+# --- tokens -----------------------------------------------------------------------------------
+
+
+def _encode(user: User, token_type: str, lifetime: timedelta) -> str:
+    issued = clock.now()
+    claims = {
+        "sub": str(user.id),
+        "type": token_type,
+        "jti": uuid.uuid4().hex,
+        "iat": int(issued.timestamp()),
+        "exp": int((issued + lifetime).timestamp()),
+    }
+    return jwt.encode(claims, get_settings().JWT_SECRET_KEY, algorithm=JWT_ALGORITHM)
+
+
+def issue_access_token(user: User) -> str:
+    return _encode(user, ACCESS, timedelta(hours=get_settings().ACCESS_TOKEN_HOURS))
+
+
+def issue_tokens(user: User) -> TokenPair:
+    settings = get_settings()
+    return TokenPair(
+        access_token=issue_access_token(user),
+        refresh_token=_encode(user, REFRESH, timedelta(days=settings.REFRESH_TOKEN_DAYS)),
+        user=user,
+    )
+
+
+def decode_token(token: str, *, expected_type: str) -> dict[str, Any]:
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            get_settings().JWT_SECRET_KEY,
+            algorithms=[JWT_ALGORITHM],  # pinned: "none" and RS/HS confusion are refused
+            options={"require": ["exp", "iat", "sub", "type", "jti"]},
+            leeway=0,
+        )
+    except jwt.PyJWTError as exc:
+        raise Unauthorized() from exc
+    if claims.get("type") != expected_type:
+        raise Unauthorized()
+    # Expiry is checked against our clock as well, so tests that move time see tokens lapse.
+    if claims["exp"] <= clock.now().timestamp():
+        raise Unauthorized()
+    return claims
+
+
+def _active_user(session: Session, claims: dict[str, Any]) -> User:
+    try:
+        user_id = int(claims["sub"])
+    except (TypeError, ValueError) as exc:
+        raise Unauthorized() from exc
+    user = session.get(User, user_id)
+    if user is None or not user.is_active:
+        raise Unauthorized()
+    return user
+
+
+def user_from_access_token(token: str) -> User:
+    claims = decode_token(token, expected_type=ACCESS)
+    with read_session() as session:
+        return _active_user(session, claims)
+
+
+def refresh(refresh_token: str) -> TokenPair:
+    """Rotate: the presented refresh token is spent, a new pair is issued."""
+    claims = decode_token(refresh_token, expected_type=REFRESH)
+    with transaction() as session:
+        user = _active_user(session, claims)
+        if session.get(RevokedToken, claims["jti"]) is not None:
+            raise Unauthorized()
+        session.add(
+            RevokedToken(
+                jti=claims["jti"],
+                user_id=user.id,
+                expires_at=datetime.fromtimestamp(claims["exp"], tz=UTC),
+            )
+        )
+        try:
+            session.flush()
+        except sa.exc.IntegrityError as exc:  # the same token spent concurrently
+            raise Unauthorized() from exc
+        return issue_tokens(user)
+
+
+# --- password sign-in -------------------------------------------------------------------------
+
+
+def _throttled(session: Session, *, email: str, ip_address: str) -> bool:
+    settings = get_settings()
+    since = clock.now() - timedelta(minutes=settings.LOGIN_WINDOW_MINUTES)
+    by_email = session.exec(
+        select(sa.func.count()).select_from(LoginFailure).where(
+            LoginFailure.email == email, LoginFailure.created_at >= since
+        )
+    ).one()
+    by_ip = session.exec(
+        select(sa.func.count()).select_from(LoginFailure).where(
+            LoginFailure.ip_address == ip_address, LoginFailure.created_at >= since
+        )
+    ).one()
+    # An address gets more room than one account: several people may share a network.
+    return by_email >= settings.LOGIN_MAX_FAILURES or by_ip >= settings.LOGIN_MAX_FAILURES * 4
+
+
+def authenticate(*, email: str, password: str, ip_address: str = "unknown") -> TokenPair:
+    email = normalize_email(email)
+    with read_session() as session:
+        if _throttled(session, email=email, ip_address=ip_address):
+            raise TooManyRequests("Too many failed login attempts, please try again later")
+        user = session.exec(select(User).where(User.email == email)).first()
+    if user is None or user.password_hash is None:
+        password_context.verify(password, _DUMMY_HASH)
+        valid, new_hash = False, None
+    else:
+        valid, new_hash = password_context.verify_and_update(password, user.password_hash)
+    if not valid or user is None or not user.is_active:
+        with transaction() as session:
+            session.add(LoginFailure(email=email, ip_address=ip_address))
+        raise Unauthorized("Invalid credentials")
+    if new_hash:
+        with transaction() as session:
+            stored = session.get(User, user.id)
+            if stored is not None:
+                stored.password_hash = new_hash
+                session.add(stored)
+    return issue_tokens(user)
+
+
+# --- profile ----------------------------------------------------------------------------------
+
+
+def get_user(user_id: int) -> User:
+    with read_session() as session:
+        user = session.get(User, user_id)
+        if user is None:
+            raise NotFound("User not found")
+        return user
+
+
+def update_profile(*, user_id: int, name: str | None = None, phone: str | None = None) -> User:
+    problems: dict[str, str] = {}
+    if name is not None and not name.strip():
+        problems["name"] = "Name cannot be empty"
+    elif name is not None and len(name.strip()) > 120:
+        problems["name"] = "Name must be at most 120 characters"
+    if phone is not None and phone.strip() and not _looks_like_phone(phone):
+        problems["phone"] = "Phone must be 7 to 20 digits, optionally starting with +"
+    if problems:
+        raise ValidationFailed(problems)
+    with transaction() as session:
+        user = session.get(User, user_id)
+        if user is None:
+            raise NotFound("User not found")
+        if name is not None:
+            user.name = name.strip()
+        if phone is not None:
+            user.phone = phone.strip() or None
+        user.updated_at = clock.now()
+        session.add(user)
+        return user
+
+
+def _looks_like_phone(phone: str) -> bool:
+    digits = phone.strip().removeprefix("+").replace(" ", "").replace("-", "")
+    return digits.isdigit() and 7 <= len(digits) <= 20

@@ -1,0 +1,24 @@
+"""Reflex configuration. The REST API owns `/`; the UI lives under /app."""
+
+import os
+
+import reflex as rx
+
+from crm_booking.settings import get_settings
+
+_settings = get_settings()
+_port = int(os.environ.get("BOOKING_PORT", "5000"))
+
+config = rx.Config(
+    app_name="crm_booking",
+    db_url=_settings.DATABASE_URL,
+    frontend_path="/app",
+    frontend_port=_port,
+    backend_port=_port,
+    api_url=os.environ.get("REFLEX_API_URL", f"http://localhost:{_port}"),
+    cors_allowed_origins=_settings.cors_origins or [_settings.PUBLIC_BASE_URL],
+    redis_url=_settings.REDIS_URL or None,
+    telemetry_enabled=False,
+    show_built_with_reflex=False,
+    disable_plugins=[rx.plugins.SitemapPlugin],
+)
