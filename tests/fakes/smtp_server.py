@@ -23,6 +23,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+# aiosmtpd 1.4 itself sets its deprecated Session.login_data after every successful
+# AUTH; tests using this server ignore exactly that warning (pytest.mark.filterwarnings).
+AIOSMTPD_LOGIN_DATA_WARNING = "ignore:Session.login_data is deprecated:DeprecationWarning"
+
 
 @dataclass
 class ReceivedMessage:
@@ -120,7 +124,8 @@ class FakeSmtpServer:
             and data.login == self.username.encode()
             and data.password == self.password.encode()
         )
-        return AuthResult(success=self.accept_logins and valid)
+        # handled=False: let aiosmtpd answer "535 Authentication credentials invalid".
+        return AuthResult(success=self.accept_logins and valid, handled=False, auth_data=data)
 
     # aiosmtpd handler hooks
     async def handle_RCPT(
@@ -136,17 +141,11 @@ class FakeSmtpServer:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(
-        self, _server: SMTP, session: Session, envelope: Envelope
-    ) -> str:
+    async def handle_DATA(self, _server: SMTP, session: Session, envelope: Envelope) -> str:
         raw = envelope.original_content or b""
         parsed = email.message_from_bytes(raw, policy=email.policy.default)
         assert isinstance(parsed, EmailMessage)
-        login = (
-            session.auth_data.login.decode()
-            if isinstance(session.auth_data, LoginPassword)
-            else None
-        )
+        login = session.auth_data.login.decode() if isinstance(session.auth_data, LoginPassword) else None
         received = ReceivedMessage(
             mail_from=str(envelope.mail_from),
             recipients=list(envelope.rcpt_tos),
