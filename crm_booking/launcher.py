@@ -32,8 +32,9 @@ def reflex_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 
 def migrate(database_url: str | None = None) -> None:
-    from alembic import command
     from alembic.config import Config
+
+    from alembic import command
 
     config = Config(str(PROJECT_ROOT / "alembic.ini"))
     config.attributes["configure_logger"] = False
@@ -75,7 +76,7 @@ def build_frontend(*, force: bool = False) -> None:
 def booking_command(*, port: int, workers: int) -> list[str]:
     return [
         sys.executable, "-m", "uvicorn", "--factory", "crm_booking.crm_booking:app",
-        "--host", os.environ.get("BOOKING_HOST", "0.0.0.0"), "--port", str(port),
+        "--host", os.environ.get("BOOKING_HOST", "0.0.0.0"), "--port", str(port),  # noqa: S104 (a server)
         "--workers", str(workers), "--timeout-graceful-shutdown", "5",
         "--proxy-headers", "--no-server-header",
     ]
@@ -130,7 +131,7 @@ def serve(*, workers: int | None = None, with_crm: bool = True, seed: bool = Tru
 
     migrate()
     if seed:
-        from crm_booking.demo import DEMO_LOGINS, load_demo_data
+        from crm_booking.demo import load_demo_data
 
         load_demo_data()
     build_frontend()

@@ -55,7 +55,7 @@ def _seat_freed(session: Session, event_id: int) -> None:
 def _take_seat(session: Session, event_id: int) -> bool:
     result = session.execute(
         sa.update(Event)
-        .where(col(Event.id) == event_id, Event.seats_taken < Event.max_participants)
+        .where(col(Event.id) == event_id, col(Event.seats_taken) < col(Event.max_participants))
         .values(seats_taken=Event.seats_taken + 1)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
@@ -345,8 +345,8 @@ def complete_finished_bookings(limit: int = 500) -> int:
         result = session.execute(
             sa.update(Booking)
             .where(
-                Booking.status == BookingStatus.CONFIRMED.value,
-                Booking.payment_status == PaymentStatus.COMPLETED.value,
+                col(Booking.status) == BookingStatus.CONFIRMED.value,
+                col(Booking.payment_status) == PaymentStatus.COMPLETED.value,
                 col(Booking.event_id).in_(ended),
             )
             .values(status=BookingStatus.COMPLETED.value, updated_at=now)

@@ -62,8 +62,8 @@ class EventRow:
 
 
 def held_seats_clause(now: datetime) -> Any:
-    """A booking holds a seat while confirmed (or completed, once the event is over), unless it is an unpaid hold that has lapsed
-    (the expiry job will cancel it shortly; it no longer counts)."""
+    """A booking holds a seat while confirmed (or completed, once the event is over), unless
+    it is an unpaid hold that has lapsed (the expiry job cancels it shortly; it no longer counts)."""
     return sa.and_(
         col(Booking.status).in_([BookingStatus.CONFIRMED.value, BookingStatus.COMPLETED.value]),
         sa.or_(
@@ -306,9 +306,8 @@ def _apply(event: Event, data: EventInput, *, creating: bool) -> None:
         price = _price(pick("price", 0), problems)
         if price is not None:
             event.price = price
-    if "currency" in g:
-        if data.currency != "INR":
-            problems["currency"] = "Only INR is supported"
+    if "currency" in g and data.currency != "INR":
+        problems["currency"] = "Only INR is supported"
     if "is_active" in g:
         if not isinstance(data.is_active, bool):
             problems["is_active"] = "Must be true or false"

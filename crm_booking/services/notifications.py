@@ -1,19 +1,38 @@
-"""The outbox: CRM notifications recorded in the same transaction as the change they report.
+"""The outbox: CRM notifications recorded in the same transaction as the change they report,
+then delivered by a background worker with retries, so a crash or a CRM outage loses nothing.
 
-`enqueue` is called inside a service's transaction. Delivery (`deliver_due`) runs later, from the
-background job, outside any row lock.
+Delivery claims rows with a short lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL) and commits
+before calling the CRM, so no lock is held during the HTTP call. Each message carries an
+idempotency key; if a worker dies after the CRM stored it but before marking it sent, the next
+attempt is answered with the first result and no second email goes out.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import threading
+from datetime import timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlmodel import Session
+import sqlalchemy as sa
+from sqlalchemy import event as sa_event
+from sqlmodel import Session, col, select
 
-from crm_booking.models import Booking, Event, OutboxMessage, User
+from crm_booking import clock
+from crm_booking.db import transaction
+from crm_booking.gateways.crm_client import post_notification
+from crm_booking.models import Booking, Event, OutboxMessage, OutboxStatus, User
+from crm_booking.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+# Set after a commit that wrote outbox rows, so the delivery loop runs at once instead of
+# waiting for its next tick (keeps notification latency low).
+wakeup = threading.Event()
+LEASE = timedelta(seconds=30)
 
 
 class Action(StrEnum):
@@ -35,8 +54,6 @@ def build_payload(
     idempotency_key: str, extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The documented /notify fields plus what the emails need."""
-    from crm_booking.clock import as_utc
-
     return {
         "booking_id": booking.id,
         "booking_reference": booking.booking_reference,
@@ -49,8 +66,8 @@ def build_payload(
             "facilitator_id": event.facilitator_id,
             "facilitator_name": facilitator.name,
             "facilitator_email": facilitator.email,
-            "start_datetime": as_utc(event.start_at).isoformat(),
-            "end_datetime": as_utc(event.end_at).isoformat(),
+            "start_datetime": clock.as_utc(event.start_at).isoformat(),
+            "end_datetime": clock.as_utc(event.end_at).isoformat(),
             "timezone": event.timezone,
             "location": event.location,
             "virtual_link": event.virtual_link,
@@ -79,4 +96,89 @@ def enqueue(
         payload=json.dumps(payload, default=str),
     )
     session.add(message)
+    session.info["outbox_written"] = True
     return message
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _wake_delivery(session: Session) -> None:
+    if session.info.pop("outbox_written", False):
+        wakeup.set()
+
+
+# --- delivery ---------------------------------------------------------------------------------
+
+
+def backoff(attempts: int) -> timedelta:
+    settings = get_settings()
+    seconds = settings.OUTBOX_BACKOFF_BASE_SECONDS * (2 ** max(attempts - 1, 0))
+    return timedelta(seconds=min(seconds, settings.OUTBOX_BACKOFF_MAX_SECONDS))
+
+
+def _claim(limit: int) -> list[OutboxMessage]:
+    """Lease due messages to this worker; commit before any network call."""
+    with transaction() as session:
+        now = clock.now()
+        query = (
+            select(OutboxMessage)
+            .where(OutboxMessage.status == OutboxStatus.PENDING.value,
+                   col(OutboxMessage.next_attempt_at) <= now)
+            .order_by(col(OutboxMessage.id))
+            .limit(limit)
+        )
+        if session.get_bind().dialect.name != "sqlite":
+            query = query.with_for_update(skip_locked=True)
+        claimed = list(session.exec(query).all())
+        for message in claimed:
+            message.attempts += 1
+            message.next_attempt_at = now + LEASE
+            session.add(message)
+        return claimed
+
+
+def _record(message_id: int, *, ok: bool, permanent: bool, notification_id: int | None,
+            detail: str, attempts: int) -> None:
+    with transaction() as session:
+        stored = session.get(OutboxMessage, message_id)
+        if stored is None or stored.status != OutboxStatus.PENDING.value:
+            return
+        now = clock.now()
+        if ok:
+            stored.status = OutboxStatus.SENT.value
+            stored.sent_at = now
+            stored.crm_notification_id = notification_id
+            stored.last_error = None
+        elif permanent:
+            stored.status = OutboxStatus.DEAD.value
+            stored.last_error = detail[:1000]
+            log.error("notification %s refused by the CRM: %s", stored.idempotency_key, detail)
+        else:
+            stored.next_attempt_at = now + backoff(attempts)
+            stored.last_error = detail[:1000]
+        session.add(stored)
+
+
+def deliver_due(limit: int = 50) -> int:
+    """Deliver what is due; returns how many were sent. Safe to run in every worker."""
+    sent = 0
+    for message in _claim(limit):
+        delivery = post_notification(json.loads(message.payload))
+        _record(message.id, ok=delivery.ok, permanent=delivery.permanent_failure,  # type: ignore[arg-type]
+                notification_id=delivery.notification_id, detail=delivery.detail,
+                attempts=message.attempts)
+        if delivery.ok:
+            sent += 1
+        else:
+            log.warning("notification %s not delivered (attempt %d): %s",
+                        message.idempotency_key, message.attempts, delivery.detail)
+    return sent
+
+
+def pending_count() -> int:
+    with transaction(write=False) as session:
+        return int(session.exec(
+            select(sa.func.count(col(OutboxMessage.id)))
+            .where(OutboxMessage.status == OutboxStatus.PENDING.value)
+        ).one())
+
+

@@ -1,0 +1,43 @@
+"""HTTP client of the CRM service (POST /notify)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import httpx
+
+from crm_booking.settings import get_settings
+
+
+@dataclass(frozen=True)
+class Delivery:
+    ok: bool
+    permanent_failure: bool  # the CRM refused the payload itself; retrying cannot help
+    notification_id: int | None
+    detail: str
+
+
+@lru_cache
+def _client() -> httpx.Client:
+    settings = get_settings()
+    return httpx.Client(
+        base_url=settings.CRM_URL.rstrip("/"),
+        headers={"Authorization": f"Bearer {settings.CRM_API_TOKEN}"},
+        timeout=settings.CRM_TIMEOUT_SECONDS,
+    )
+
+
+def post_notification(payload: dict[str, Any]) -> Delivery:
+    try:
+        response = _client().post("/notify", json=payload)
+    except httpx.HTTPError as exc:
+        return Delivery(False, False, None, f"CRM unreachable: {type(exc).__name__}")
+    if response.status_code == 200:
+        body = response.json()
+        return Delivery(True, False, body.get("notification_id"), "sent")
+    # 400 means our payload is wrong: retrying the same bytes will not help. Anything else
+    # (401 misconfigured token, 5xx, proxies) may recover, so it is retried.
+    return Delivery(False, response.status_code == 400, None,
+                    f"CRM answered {response.status_code}: {response.text[:300]}")
