@@ -19,9 +19,7 @@ def main() -> None:
                 file=sys.stderr,
             )
         raise SystemExit(2) from None
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Alembic announces each of its plugins at INFO; the migration lines themselves stay.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     uvicorn.run("crm_service.main:app", host=settings.crm_host, port=settings.crm_port)

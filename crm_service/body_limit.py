@@ -15,9 +15,7 @@ class BodySizeLimit:
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (
-            not declared.isdigit() or int(declared) > self.max_bytes
-        ):
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
             await _refuse(send, 413 if declared.isdigit() else 400)
             return
         # Without a trustworthy length (chunked upload), read at most the cap, then replay.
@@ -58,9 +56,7 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
 
 async def _refuse(send: Send, status: int) -> None:
-    error = (
-        "Request body too large" if status == 413 else "Invalid Content-Length header"
-    )
+    error = "Request body too large" if status == 413 else "Invalid Content-Length header"
     payload = json.dumps({"error": error}).encode()
     headers = [
         (b"content-type", b"application/json"),

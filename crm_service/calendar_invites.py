@@ -38,9 +38,7 @@ def build_invite(
     if event_info.virtual_link:
         vevent.add("url", event_info.virtual_link)
     vevent.add("organizer", _address(organizer_email, event_info.facilitator_name))
-    vevent.add(
-        "attendee", _address(request.user.email, request.user.name, attendee=True)
-    )
+    vevent.add("attendee", _address(request.user.email, request.user.name, attendee=True))
     calendar = Calendar()
     calendar.add("prodid", "-//crm-booking//CRM service//EN")
     calendar.add("version", "2.0")

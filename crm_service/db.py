@@ -24,9 +24,7 @@ def make_engine(database_url: str) -> sa.Engine:
         return sa.create_engine(url, pool_pre_ping=True)
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(
-        url, connect_args={"check_same_thread": False, "timeout": 30}
-    )
+    engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
     sa.event.listen(engine, "connect", _enable_sqlite_foreign_keys)
     return engine
 
@@ -60,6 +58,4 @@ def alembic_config(database_url: str) -> Config:
 
 def migrate(database_url: str | None = None) -> None:
     """Bring the database schema to the newest migration."""
-    command.upgrade(
-        alembic_config(database_url or get_settings().crm_database_url), "head"
-    )
+    command.upgrade(alembic_config(database_url or get_settings().crm_database_url), "head")

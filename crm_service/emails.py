@@ -16,6 +16,7 @@ CANCELLING_ACTIONS = frozenset(
     {"booking_cancelled", "event_cancelled", "hold_expired", "late_payment_refunded"}
 )
 CONFIRMING_ACTIONS = frozenset({"booking_created", "payment_completed"})
+EN_DASH = "\u2013"  # between start and end times
 
 
 @dataclass
@@ -36,15 +37,23 @@ class OutgoingEmail:
 
 
 def format_event_time(start: datetime, end: datetime | None, timezone_name: str) -> str:
-    """'Sat 14 Mar 2026, 10:00–11:30 IST (Asia/Kolkata)': local wall time, zone named."""
+    """'Sat 14 Mar 2026, 10:00-11:30 IST (Asia/Kolkata)' (en dash): local wall time, zone named.
+
+    When the clocks change during the event, each end shows its own abbreviation.
+    """
     zone = ZoneInfo(timezone_name)
     local_start = start.astimezone(zone)
     text = local_start.strftime("%a %d %b %Y, %H:%M")
+    start_zone = local_start.strftime("%Z")
     if end is not None:
         local_end = end.astimezone(zone)
+        end_zone = local_end.strftime("%Z")
         same_day = local_end.date() == local_start.date()
-        text += "–" + local_end.strftime("%H:%M" if same_day else "%a %d %b %Y, %H:%M")
-    return f"{text} {local_start.strftime('%Z')} ({timezone_name})"
+        if end_zone != start_zone:
+            text += f" {start_zone}"
+        text += EN_DASH + local_end.strftime("%H:%M" if same_day else "%a %d %b %Y, %H:%M")
+        start_zone = end_zone
+    return f"{text} {start_zone} ({timezone_name})"
 
 
 def format_money(amount: Decimal | None, currency: str | None) -> str | None:
@@ -53,25 +62,17 @@ def format_money(amount: Decimal | None, currency: str | None) -> str | None:
     return f"{amount:,.2f} {currency or 'INR'}"
 
 
-def notification_emails(
-    request: NotifyRequest, sequence: int, sender: str
-) -> list[OutgoingEmail]:
+def notification_emails(request: NotifyRequest, sequence: int, sender: str) -> list[OutgoingEmail]:
     """Every email one notification produces: the attendee's, and the facilitator's if due."""
     emails = [_attendee_email(request, sequence, sender)]
     facilitator_content = _facilitator_content(request)
     if facilitator_content and request.event.facilitator_email:
         recipient = request.event.facilitator_email
-        emails.append(
-            OutgoingEmail(
-                recipient, build_message(sender, recipient, facilitator_content)
-            )
-        )
+        emails.append(OutgoingEmail(recipient, build_message(sender, recipient, facilitator_content)))
     return emails
 
 
-def test_email(
-    sender: str, recipient: str, subject: str, html_body: str
-) -> EmailMessage:
+def test_email(sender: str, recipient: str, subject: str, html_body: str) -> EmailMessage:
     """The operator's own HTML, sent as given (the caller holds the API token)."""
     message = _headers(sender, recipient, subject)
     message.set_content("This is a test email from the CRM service. View it as HTML.\n")
@@ -109,14 +110,9 @@ def render_html(content: EmailContent) -> str:
     e = html.escape
     paragraphs = "".join(f"<p>{e(text)}</p>" for text in content.paragraphs)
     rows = "".join(
-        f'<tr><th align="left">{e(label)}</th><td>{e(value)}</td></tr>'
-        for label, value in content.details
+        f'<tr><th align="left">{e(label)}</th><td>{e(value)}</td></tr>' for label, value in content.details
     )
-    link = (
-        f'<p><a href="{e(content.link, quote=True)}">Join online</a></p>'
-        if content.link
-        else ""
-    )
+    link = f'<p><a href="{e(content.link, quote=True)}">Join online</a></p>' if content.link else ""
     return (
         '<!DOCTYPE html><html><body style="font-family: sans-serif">'
         f"<h2>{e(content.heading)}</h2>{paragraphs}"
@@ -124,9 +120,7 @@ def render_html(content: EmailContent) -> str:
     )
 
 
-def _attendee_email(
-    request: NotifyRequest, sequence: int, sender: str
-) -> OutgoingEmail:
+def _attendee_email(request: NotifyRequest, sequence: int, sender: str) -> OutgoingEmail:
     recipient = request.user.email
     message = build_message(sender, recipient, _attendee_content(request))
     method = _calendar_method(request.action)
@@ -166,9 +160,7 @@ def _event_details(request: NotifyRequest) -> list[tuple[str, str]]:
         details.append(
             (
                 "When",
-                format_event_time(
-                    event.start_datetime, event.end_datetime, event.timezone
-                ),
+                format_event_time(event.start_datetime, event.end_datetime, event.timezone),
             )
         )
     if event.location:
@@ -183,14 +175,10 @@ def _refund_sentence(request: NotifyRequest) -> str | None:
     refund = request.refund
     if refund is not None:
         amount = format_money(refund.amount, refund.currency or request.currency)
-        text = (
-            f"A refund of {amount} has been issued"
-            if amount
-            else "A refund has been issued"
-        )
+        text = f"A refund of {amount} has been issued" if amount else "A refund has been issued"
         if refund.refund_id:
             text += f" (reference {refund.refund_id})"
-        return text + ". It usually reaches your account within 5–7 working days."
+        return text + ". It usually reaches your account within 5 to 7 working days."
     if request.payment_status == "refunded":
         return "Your payment is being refunded."
     return None
@@ -218,11 +206,9 @@ def _attendee_content(request: NotifyRequest) -> EmailContent:
         case "payment_completed":
             subject, heading = (
                 f"Payment received: {title}",
-                "Payment received – you're booked",
+                "Payment received: you're booked",
             )
-            body = [
-                f"Hi {name}, thank you for your payment. This email is your receipt."
-            ]
+            body = [f"Hi {name}, thank you for your payment. This email is your receipt."]
             if paid:
                 details.append(("Amount paid", paid))
         case "payment_failed":
@@ -245,9 +231,7 @@ def _attendee_content(request: NotifyRequest) -> EmailContent:
                 f"Event cancelled: {title}",
                 "This event has been cancelled",
             )
-            body = [
-                f"Hi {name}, we are sorry: {title} has been cancelled by the organiser."
-            ]
+            body = [f"Hi {name}, we are sorry: {title} has been cancelled by the organiser."]
         case "hold_expired":
             subject, heading = (
                 f"Reservation expired: {title}",

@@ -54,9 +54,7 @@ async def _request_validation_error(_request: Request, exc: Exception) -> JSONRe
     assert isinstance(exc, RequestValidationError)
     details: dict[str, str] = {}
     for item in exc.errors():
-        location = [
-            str(part) for part in item["loc"] if part not in ("query", "path", "body")
-        ]
+        location = [str(part) for part in item["loc"] if part not in ("query", "path", "body")]
         details.setdefault(".".join(location) or "request", str(item["msg"]))
     return JSONResponse({"error": "Validation error", "details": details}, 400)
 
@@ -64,6 +62,4 @@ async def _request_validation_error(_request: Request, exc: Exception) -> JSONRe
 async def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
     # The traceback goes to the log, never to the client.
     logger.error("Unhandled error", exc_info=exc)
-    return JSONResponse(
-        {"error": "Internal server error", "message": "Something went wrong"}, 500
-    )
+    return JSONResponse({"error": "Internal server error", "message": "Something went wrong"}, 500)

@@ -48,9 +48,7 @@ class Mailer:
             logger.warning("SMTP delivery failed: %s", error)
             # Messages already accepted keep their success; only the rest failed.
             unsent = emails[len(results) :]
-            results += [
-                DeliveryResult(recipient, False, error) for recipient, _ in unsent
-            ]
+            results += [DeliveryResult(recipient, False, error) for recipient, _ in unsent]
         return results
 
     def check_login(self) -> None:
@@ -82,9 +80,7 @@ class Mailer:
             context.load_verify_locations(cafile=self.settings.smtp_tls_ca_file)
         return context
 
-    def _send_one(
-        self, smtp: smtplib.SMTP, recipient: str, message: EmailMessage
-    ) -> DeliveryResult:
+    def _send_one(self, smtp: smtplib.SMTP, recipient: str, message: EmailMessage) -> DeliveryResult:
         try:
             refused = smtp.send_message(message, to_addrs=[recipient])
         except smtplib.SMTPRecipientsRefused as exc:
@@ -107,6 +103,7 @@ class Mailer:
 
     def describe(self, exc: BaseException) -> str:
         """A readable reason that never contains the SMTP password."""
+        settings = self.settings
         if isinstance(exc, smtplib.SMTPAuthenticationError):
             text = f"SMTP authentication failed ({exc.smtp_code}): {_decode(exc.smtp_error)}"
         elif isinstance(exc, smtplib.SMTPRecipientsRefused):
@@ -116,9 +113,10 @@ class Mailer:
         elif isinstance(exc, ssl.SSLError):
             text = f"TLS error with the SMTP server: {exc.reason or exc}"
         elif isinstance(exc, TimeoutError):
-            text = f"Timed out talking to the SMTP server after {self.settings.smtp_timeout_seconds}s"
+            text = f"Timed out talking to the SMTP server after {settings.smtp_timeout_seconds}s"
         elif isinstance(exc, OSError):
-            text = f"Could not connect to the SMTP server {self.settings.smtp_host}:{self.settings.smtp_port}: {exc.strerror or exc}"
+            server = f"{settings.smtp_host}:{settings.smtp_port}"
+            text = f"Could not connect to the SMTP server {server}: {exc.strerror or exc}"
         else:
             text = f"SMTP error: {exc}"
         return self._redact(text)

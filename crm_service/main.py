@@ -37,21 +37,17 @@ Model = TypeVar("Model", bound=BaseModel)
 
 NOTIFY_MESSAGES = {
     "sent": "Notification sent successfully",
-    "saved": "Notification recorded; SMTP is not configured, so the email was saved "
-    "locally and not sent",
+    "saved": "Notification recorded; SMTP is not configured, so the email was saved locally and not sent",
     "failed": "Notification recorded but the email could not be sent; repeat the request "
     "with the same idempotency_key to retry",
-    "pending": "Notification is being delivered by another request; repeat the request "
-    "later for the result",
+    "pending": "Notification is being delivered by another request; repeat the request later for the result",
 }
 
 
 def create_app(settings: CrmSettings | None = None) -> FastAPI:
     settings = settings or get_settings()
     mailer = Mailer(settings)
-    service = NotificationService(
-        mailer, settings.sender_address, settings.smtp_timeout_seconds
-    )
+    service = NotificationService(mailer, settings.sender_address, settings.smtp_timeout_seconds)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -78,9 +74,7 @@ def require_token(request: Request) -> None:
     expected = request.app.state.settings.crm_api_token.encode()
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     # compare_digest: the time taken does not reveal how much of the token matched.
-    if scheme.lower() != "bearer" or not hmac.compare_digest(
-        token.strip().encode(), expected
-    ):
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected):
         raise ApiError(401, {"error": "Invalid or expired token"})
 
 
@@ -108,12 +102,8 @@ def protected_routes() -> APIRouter:
     router.add_api_route("/notify", notify, methods=["POST"])
     router.add_api_route("/notifications", list_notifications, methods=["GET"])
     # "clear" is registered before the {id} route, and the id only matches digits.
-    router.add_api_route(
-        "/notifications/clear", clear_notifications, methods=["DELETE"]
-    )
-    router.add_api_route(
-        "/notifications/{notification_id:int}", delete_notification, methods=["DELETE"]
-    )
+    router.add_api_route("/notifications/clear", clear_notifications, methods=["DELETE"])
+    router.add_api_route("/notifications/{notification_id:int}", delete_notification, methods=["DELETE"])
     router.add_api_route("/test-email", send_test_email, methods=["POST"])
     router.add_api_route("/test-gmail-auth", check_smtp_login, methods=["GET"])
     return router
@@ -123,9 +113,7 @@ async def notify(request: Request) -> dict[str, Any]:
     body = await read_json_object(request)
     require_fields(body, NOTIFY_REQUIRED_FIELDS, NOTIFY_REQUIRED_NESTED)
     if not isinstance(body["action"], str) or body["action"] not in ALLOWED_ACTIONS:
-        raise ApiError(
-            400, {"error": "Unknown action", "allowed_actions": list(ALLOWED_ACTIONS)}
-        )
+        raise ApiError(400, {"error": "Unknown action", "allowed_actions": list(ALLOWED_ACTIONS)})
     notify_request = parse_model(NotifyRequest, body)
     service: NotificationService = request.app.state.service
     outcome = await asyncio.to_thread(service.notify, notify_request, json.dumps(body))
@@ -195,9 +183,7 @@ async def send_test_email(request: Request) -> JSONResponse:
     test = parse_model(TestEmailRequest, body)
     settings: CrmSettings = request.app.state.settings
     mailer: Mailer = request.app.state.mailer
-    message = test_email(
-        settings.sender_address, test.to_email, test.subject, test.html_content
-    )
+    message = test_email(settings.sender_address, test.to_email, test.subject, test.html_content)
     [result] = await asyncio.to_thread(mailer.deliver, [(test.to_email, message)])
     if result.saved_to is not None:
         return JSONResponse(
@@ -263,9 +249,7 @@ def require_fields(
 ) -> None:
     missing = find_missing_fields(body, required, nested)
     if missing:
-        raise ApiError(
-            400, {"error": "Missing required fields", "missing_fields": missing}
-        )
+        raise ApiError(400, {"error": "Missing required fields", "missing_fields": missing})
 
 
 def parse_model(model: type[Model], body: dict[str, Any]) -> Model:

@@ -47,9 +47,7 @@ class DeliveryAttempt(CrmModel, table=True):
     __tablename__ = "delivery_attempts"
 
     id: int | None = Field(default=None, primary_key=True)
-    notification_id: int = Field(
-        foreign_key="notifications.id", index=True, ondelete="CASCADE"
-    )
+    notification_id: int = Field(foreign_key="notifications.id", index=True, ondelete="CASCADE")
     # One row per recipient per attempt, so a retry resends only what did not arrive.
     recipient: str = Field(max_length=320)
     attempted_at: datetime = Field(default_factory=utc_now)

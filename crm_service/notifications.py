@@ -65,9 +65,7 @@ class NotificationService:
                 raise
         with session_scope() as session:
             existing = session.exec(
-                select(Notification.id).where(
-                    Notification.idempotency_key == request.idempotency_key
-                )
+                select(Notification.id).where(Notification.idempotency_key == request.idempotency_key)
             ).one()
             assert existing is not None
             return existing, False
@@ -136,21 +134,15 @@ class NotificationService:
             with session_scope() as session:
                 notification = session.get_one(Notification, notification_id)
             if notification.status != "pending" or time.monotonic() > deadline:
-                return NotifyOutcome(
-                    notification_id, notification.status, True, notification.response
-                )
+                return NotifyOutcome(notification_id, notification.status, True, notification.response)
             time.sleep(POLL_SECONDS)
 
-    def list_notifications(
-        self, limit: int, offset: int
-    ) -> tuple[list[Notification], int]:
+    def list_notifications(self, limit: int, offset: int) -> tuple[list[Notification], int]:
         with session_scope() as session:
             total = session.exec(select(func.count()).select_from(Notification)).one()
             rows = session.exec(
                 select(Notification)
-                .order_by(
-                    col(Notification.created_at).desc(), col(Notification.id).desc()
-                )
+                .order_by(col(Notification.created_at).desc(), col(Notification.id).desc())
                 .limit(limit)
                 .offset(offset)
             ).all()
@@ -201,15 +193,11 @@ def _attempt_row(notification_id: int, result: DeliveryResult) -> DeliveryAttemp
     )
 
 
-def _summarise(
-    emails: list[OutgoingEmail], results: list[DeliveryResult]
-) -> tuple[str, str]:
+def _summarise(emails: list[OutgoingEmail], results: list[DeliveryResult]) -> tuple[str, str]:
     """Final status and the human-readable `response` stored with the notification."""
     saved = [str(r.saved_to) for r in results if r.saved_to is not None]
     if saved:
-        return "saved", "SMTP not configured; email saved locally to " + ", ".join(
-            saved
-        )
+        return "saved", "SMTP not configured; email saved locally to " + ", ".join(saved)
     failures = [r for r in results if not r.success]
     if failures:
         errors = "; ".join(dict.fromkeys(f"{r.recipient}: {r.error}" for r in failures))

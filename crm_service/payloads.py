@@ -30,9 +30,7 @@ TEST_EMAIL_REQUIRED_FIELDS = ("to_email", "subject", "html_content")
 
 # Deliberately plain: one @, no whitespace, a dot in the domain. No spaces or
 # line breaks can get through, so an address is always safe in a header.
-_EMAIL_PATTERN = re.compile(
-    r"[^@\s<>,;\"()\[\]]+@[^@\s<>,;\"()\[\]]+\.[^@\s<>,;\"()\[\]]+"
-)
+_EMAIL_PATTERN = re.compile(r"[^@\s<>,;\"()\[\]]+@[^@\s<>,;\"()\[\]]+\.[^@\s<>,;\"()\[\]]+")
 
 
 def _check_email(value: str) -> str:
@@ -136,9 +134,7 @@ def find_missing_fields(
     for parent, children in (nested or {}).items():
         value = body.get(parent)
         if isinstance(value, dict):
-            missing += [
-                f"{parent}.{child}" for child in children if _is_missing(value, child)
-            ]
+            missing += [f"{parent}.{child}" for child in children if _is_missing(value, child)]
     return missing
 
 

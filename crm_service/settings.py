@@ -13,12 +13,10 @@ GMAIL_SMTP_HOST = "smtp.gmail.com"
 
 
 class CrmSettings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_file=".env", extra="ignore", case_sensitive=False
-    )
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
 
     app_env: Literal["development", "production", "test"] = "development"
-    crm_host: str = "0.0.0.0"
+    crm_host: str = "0.0.0.0"  # noqa: S104 - a network service; CRM_HOST=127.0.0.1 narrows it
     crm_port: int = Field(default=5001, ge=1, le=65535)
     crm_database_url: str = f"sqlite:///{PROJECT_ROOT / 'data' / 'crm_service.db'}"
     crm_api_token: str = DEFAULT_API_TOKEN

@@ -36,7 +36,5 @@ def _migrate_on(connection: sa.Connection) -> None:
 
 
 if context.is_offline_mode():
-    raise SystemExit(
-        "The CRM service migrations run online only (crm_service.db.migrate())."
-    )
+    raise SystemExit("The CRM service migrations run online only (crm_service.db.migrate()).")
 run_migrations()
