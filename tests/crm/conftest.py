@@ -37,7 +37,7 @@ class CrmProcess:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = workdir / f"crm-{self.port}.log"
-        self.env = _clean_environment() | {"CRM_HOST": "127.0.0.1", "CRM_PORT": str(self.port)} | env
+        self.env = clean_environment() | {"CRM_HOST": "127.0.0.1", "CRM_PORT": str(self.port)} | env
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> "CrmProcess":
@@ -85,7 +85,7 @@ class CrmProcess:
             self.process.wait()
 
 
-def _clean_environment() -> dict[str, str]:
+def clean_environment() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(CRM_ENV_PREFIXES)}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
     return env
