@@ -30,13 +30,9 @@ class Mailer:
     def __init__(self, settings: CrmSettings) -> None:
         self.settings = settings
 
-    @property
-    def smtp_enabled(self) -> bool:
-        return self.settings.smtp_enabled
-
     def deliver(self, emails: list[tuple[str, EmailMessage]]) -> list[DeliveryResult]:
         """Send (recipient, message) pairs over one connection; one result per pair."""
-        if not self.smtp_enabled:
+        if not self.settings.smtp_enabled:
             return [self._save_locally(recipient, msg) for recipient, msg in emails]
         results: list[DeliveryResult] = []
         try:

@@ -2,7 +2,6 @@
 
 import re
 from collections.abc import Mapping
-from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -108,10 +107,6 @@ class NotifyRequest(_Body):
     @property
     def awaiting_payment(self) -> bool:
         return self.payment_status == "pending"
-
-    @property
-    def start(self) -> datetime | None:
-        return self.event.start_datetime
 
 
 class TestEmailRequest(_Body):
