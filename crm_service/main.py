@@ -44,8 +44,9 @@ NOTIFY_MESSAGES = {
 }
 
 
-def create_app(settings: CrmSettings | None = None) -> FastAPI:
-    settings = settings or get_settings()
+def create_app() -> FastAPI:
+    # The database engine reads the same cached settings (crm_service.db.get_engine).
+    settings = get_settings()
     mailer = Mailer(settings)
     service = NotificationService(mailer, settings.sender_address, settings.smtp_timeout_seconds)
 
