@@ -174,7 +174,8 @@ def crm(start_crm: Any, crm_database_url: str, smtp_server: FakeSmtpServer) -> C
 
 
 @pytest.fixture
-def api(crm: CrmProcess) -> Iterator[httpx.Client]:
+def crm_api(crm: CrmProcess) -> Iterator[httpx.Client]:
+    """A client for the main CRM instance, with the token (the root `api` is the Booking app)."""
     with crm.client() as client:
         yield client
 

@@ -41,8 +41,8 @@ def test_health_is_open(crm: CrmProcess) -> None:
     assert body["database"] == "ok"
 
 
-def test_missing_fields_are_listed_exactly(api: httpx.Client) -> None:
-    response = api.post("/notify", json={"event": {"title": "Yoga", "facilitator_id": 2}})
+def test_missing_fields_are_listed_exactly(crm_api: httpx.Client) -> None:
+    response = crm_api.post("/notify", json={"event": {"title": "Yoga", "facilitator_id": 2}})
     assert response.status_code == 400
     assert response.json() == {
         "error": "Missing required fields",
@@ -50,17 +50,17 @@ def test_missing_fields_are_listed_exactly(api: httpx.Client) -> None:
     }
 
 
-def test_missing_nested_fields_are_named_with_their_parent(api: httpx.Client) -> None:
+def test_missing_nested_fields_are_named_with_their_parent(crm_api: httpx.Client) -> None:
     payload = notify_payload()
     del payload["user"]["email"]
     payload["event"]["title"] = None
-    response = api.post("/notify", json=payload)
+    response = crm_api.post("/notify", json=payload)
     assert response.status_code == 400
     assert response.json()["missing_fields"] == ["user.email", "event.title"]
 
 
-def test_unknown_action_lists_the_allowed_ones(api: httpx.Client) -> None:
-    response = api.post("/notify", json=notify_payload(action="booking_teleported"))
+def test_unknown_action_lists_the_allowed_ones(crm_api: httpx.Client) -> None:
+    response = crm_api.post("/notify", json=notify_payload(action="booking_teleported"))
     assert response.status_code == 400
     body = response.json()
     assert body["error"] == "Unknown action"
@@ -76,19 +76,19 @@ def test_unknown_action_lists_the_allowed_ones(api: httpx.Client) -> None:
 
 
 @pytest.mark.parametrize("content", [b"{not json", b"[1, 2]", b'"text"', b"\xff\xfe"])
-def test_body_that_is_not_a_json_object_is_a_validation_error(api: httpx.Client, content: bytes) -> None:
-    response = api.post("/notify", content=content, headers={"Content-Type": "application/json"})
+def test_body_that_is_not_a_json_object_is_a_validation_error(crm_api: httpx.Client, content: bytes) -> None:
+    response = crm_api.post("/notify", content=content, headers={"Content-Type": "application/json"})
     assert response.status_code == 400
     assert response.json()["error"] == "Validation error"
     assert "body" in response.json()["details"]
 
 
-def test_wrongly_typed_fields_report_each_field(api: httpx.Client) -> None:
+def test_wrongly_typed_fields_report_each_field(crm_api: httpx.Client) -> None:
     payload = notify_payload(booking_id="abc")
     payload["user"]["email"] = "not-an-address"
     payload["event"]["timezone"] = "Mars/Olympus"
     payload["event"]["virtual_link"] = "javascript:alert(1)"
-    response = api.post("/notify", json=payload)
+    response = crm_api.post("/notify", json=payload)
     assert response.status_code == 400
     body = response.json()
     assert body["error"] == "Validation error"
@@ -100,29 +100,29 @@ def test_wrongly_typed_fields_report_each_field(api: httpx.Client) -> None:
     }
 
 
-def test_oversized_body_is_refused_with_413(api: httpx.Client) -> None:
-    response = api.post("/notify", content=b"x" * (300 * 1024))
+def test_oversized_body_is_refused_with_413(crm_api: httpx.Client) -> None:
+    response = crm_api.post("/notify", content=b"x" * (300 * 1024))
     assert response.status_code == 413
     assert response.json() == {"error": "Request body too large"}
 
 
-def test_oversized_chunked_body_is_refused_with_413(api: httpx.Client) -> None:
+def test_oversized_chunked_body_is_refused_with_413(crm_api: httpx.Client) -> None:
     chunks = (b"x" * 65536 for _ in range(5))  # no Content-Length: sent chunked
-    response = api.post("/notify", content=chunks)
+    response = crm_api.post("/notify", content=chunks)
     assert response.status_code == 413
 
 
-def test_unknown_route_and_wrong_method_use_the_error_shape(api: httpx.Client) -> None:
-    missing = api.get("/no-such-thing")
+def test_unknown_route_and_wrong_method_use_the_error_shape(crm_api: httpx.Client) -> None:
+    missing = crm_api.get("/no-such-thing")
     assert missing.status_code == 404
     assert missing.json() == {"error": "Resource not found"}
-    wrong_method = api.put("/notifications")
+    wrong_method = crm_api.put("/notifications")
     assert wrong_method.status_code == 405
     assert set(wrong_method.json()) == {"error"}
 
 
-def test_paging_limits_are_validated(api: httpx.Client) -> None:
-    response = api.get("/notifications", params={"limit": 501})
+def test_paging_limits_are_validated(crm_api: httpx.Client) -> None:
+    response = crm_api.get("/notifications", params={"limit": 501})
     assert response.status_code == 400
     assert response.json() == {
         "error": "Validation error",
@@ -130,12 +130,12 @@ def test_paging_limits_are_validated(api: httpx.Client) -> None:
     }
 
 
-def test_list_is_newest_first_with_paging(api: httpx.Client) -> None:
-    ids = [api.post("/notify", json=notify_payload()).json()["notification_id"] for _ in range(3)]
-    page = api.get("/notifications", params={"limit": 2}).json()
+def test_list_is_newest_first_with_paging(crm_api: httpx.Client) -> None:
+    ids = [crm_api.post("/notify", json=notify_payload()).json()["notification_id"] for _ in range(3)]
+    page = crm_api.get("/notifications", params={"limit": 2}).json()
     assert [n["id"] for n in page["notifications"]] == [ids[2], ids[1]]
     assert page["limit"] == 2 and page["total"] >= 3
-    next_page = api.get("/notifications", params={"limit": 2, "offset": 1}).json()
+    next_page = crm_api.get("/notifications", params={"limit": 2, "offset": 1}).json()
     assert next_page["notifications"][0]["id"] == ids[1]
     newest = page["notifications"][0]
     assert set(newest) == {"id", "booking_id", "action", "status", "created_at", "sent_at", "response"}
@@ -144,32 +144,32 @@ def test_list_is_newest_first_with_paging(api: httpx.Client) -> None:
     assert newest["sent_at"].endswith("+00:00")
 
 
-def test_delete_one_notification_then_404(api: httpx.Client) -> None:
-    notification_id = api.post("/notify", json=notify_payload()).json()["notification_id"]
-    deleted = api.delete(f"/notifications/{notification_id}")
+def test_delete_one_notification_then_404(crm_api: httpx.Client) -> None:
+    notification_id = crm_api.post("/notify", json=notify_payload()).json()["notification_id"]
+    deleted = crm_api.delete(f"/notifications/{notification_id}")
     assert deleted.status_code == 200
     assert deleted.json() == {"message": "Notification deleted successfully"}
-    again = api.delete(f"/notifications/{notification_id}")
+    again = crm_api.delete(f"/notifications/{notification_id}")
     assert again.status_code == 404
     assert again.json() == {"error": "Notification not found"}
-    listed = [n["id"] for n in api.get("/notifications", params={"limit": 500}).json()["notifications"]]
+    listed = [n["id"] for n in crm_api.get("/notifications", params={"limit": 500}).json()["notifications"]]
     assert notification_id not in listed
 
 
-def test_non_numeric_id_is_not_found(api: httpx.Client) -> None:
-    response = api.delete("/notifications/abc")
+def test_non_numeric_id_is_not_found(crm_api: httpx.Client) -> None:
+    response = crm_api.delete("/notifications/abc")
     assert response.status_code == 404
     assert response.json() == {"error": "Resource not found"}
 
 
-def test_clear_removes_everything_and_counts(api: httpx.Client) -> None:
+def test_clear_removes_everything_and_counts(crm_api: httpx.Client) -> None:
     for _ in range(2):
-        api.post("/notify", json=notify_payload())
-    before = api.get("/notifications").json()["total"]
-    response = api.delete("/notifications/clear")
+        crm_api.post("/notify", json=notify_payload())
+    before = crm_api.get("/notifications").json()["total"]
+    response = crm_api.delete("/notifications/clear")
     assert response.status_code == 200
     assert response.json() == {"message": "All notifications cleared", "deleted_count": before}
-    assert api.get("/notifications").json() == {
+    assert crm_api.get("/notifications").json() == {
         "notifications": [],
         "total": 0,
         "limit": 50,

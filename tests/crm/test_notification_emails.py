@@ -40,15 +40,15 @@ def vevent(calendar: Calendar) -> Any:
     return event
 
 
-def post(api: httpx.Client, payload: dict[str, Any]) -> dict[str, Any]:
-    response = api.post("/notify", json=payload)
+def post(crm_api: httpx.Client, payload: dict[str, Any]) -> dict[str, Any]:
+    response = crm_api.post("/notify", json=payload)
     assert response.status_code == 200, response.text
     return response.json()
 
 
-def test_confirmation_reaches_attendee_and_facilitator(api: httpx.Client, smtp: FakeSmtpServer) -> None:
+def test_confirmation_reaches_attendee_and_facilitator(crm_api: httpx.Client, smtp: FakeSmtpServer) -> None:
     payload = notify_payload(event={"title": 'Yoga <script>alert("x")</script> & Tea'})
-    body = post(api, payload)
+    body = post(crm_api, payload)
     assert body == {
         "message": "Notification sent successfully",
         "notification_id": body["notification_id"],
@@ -84,10 +84,10 @@ def test_confirmation_reaches_attendee_and_facilitator(api: httpx.Client, smtp: 
 
 
 def test_cancellation_replaces_the_invite_with_a_higher_sequence(
-    api: httpx.Client, smtp: FakeSmtpServer
+    crm_api: httpx.Client, smtp: FakeSmtpServer
 ) -> None:
     booked = notify_payload()
-    post(api, booked)
+    post(crm_api, booked)
     refund = {"refund_id": "rfnd_123", "amount": 1500, "currency": "INR", "status": "processed"}
     cancelled = booked | {
         "action": "booking_cancelled",
@@ -96,7 +96,7 @@ def test_cancellation_replaces_the_invite_with_a_higher_sequence(
         "refund": refund,
         "reason": "Change of plans",
     }
-    post(api, cancelled)
+    post(crm_api, cancelled)
 
     invite, cancel = [m.message for m in smtp.messages_to(booked["user"]["email"])]
     cancel_calendar, method = calendar_of(cancel)
@@ -113,16 +113,16 @@ def test_cancellation_replaces_the_invite_with_a_higher_sequence(
 
 
 def test_paid_booking_tells_the_facilitator_once_payment_arrives(
-    api: httpx.Client, smtp: FakeSmtpServer
+    crm_api: httpx.Client, smtp: FakeSmtpServer
 ) -> None:
     held = notify_payload(payment_status="pending")
-    post(api, held)
+    post(crm_api, held)
     paid = held | {
         "action": "payment_completed",
         "idempotency_key": f"paid-{held['booking_id']}",
         "payment_status": "completed",
     }
-    post(api, paid)
+    post(crm_api, paid)
 
     reserved, receipt = [m.message for m in smtp.messages_to(held["user"]["email"])]
     assert reserved["Subject"] == "Seat reserved: Morning Yoga"
@@ -133,9 +133,9 @@ def test_paid_booking_tells_the_facilitator_once_payment_arrives(
     assert facilitator["Subject"] == "New booking: Morning Yoga"
 
 
-def test_payment_failed_notice_goes_to_the_attendee_only(api: httpx.Client, smtp: FakeSmtpServer) -> None:
+def test_payment_failed_notice_goes_to_the_attendee_only(crm_api: httpx.Client, smtp: FakeSmtpServer) -> None:
     payload = notify_payload("payment_failed", payment_status="failed")
-    post(api, payload)
+    post(crm_api, payload)
     notice = only_message(smtp, payload["user"]["email"])
     assert notice["Subject"] == "Payment failed: Morning Yoga"
     assert list(notice.iter_attachments()) == []
@@ -151,10 +151,10 @@ def test_payment_failed_notice_goes_to_the_attendee_only(api: httpx.Client, smtp
     ],
 )
 def test_other_cancellations_send_a_calendar_cancel_to_the_attendee(
-    api: httpx.Client, smtp: FakeSmtpServer, action: str, subject: str
+    crm_api: httpx.Client, smtp: FakeSmtpServer, action: str, subject: str
 ) -> None:
     payload = notify_payload(action, payment_status="refunded", refund={"amount": 1500})
-    post(api, payload)
+    post(crm_api, payload)
     message = only_message(smtp, payload["user"]["email"])
     assert message["Subject"] == subject
     calendar, method = calendar_of(message)
@@ -162,7 +162,7 @@ def test_other_cancellations_send_a_calendar_cancel_to_the_attendee(
     assert smtp.messages_to(payload["event"]["facilitator_email"]) == []
 
 
-def test_dst_change_is_shown_in_the_events_zone(api: httpx.Client, smtp: FakeSmtpServer) -> None:
+def test_dst_change_is_shown_in_the_events_zone(crm_api: httpx.Client, smtp: FakeSmtpServer) -> None:
     payload = notify_payload(
         event={
             "timezone": "Europe/London",
@@ -170,7 +170,7 @@ def test_dst_change_is_shown_in_the_events_zone(api: httpx.Client, smtp: FakeSmt
             "end_datetime": "2026-03-30T10:00:00+00:00",
         }
     )
-    post(api, payload)
+    post(crm_api, payload)
     message = only_message(smtp, payload["user"]["email"])
     assert "Mon 30 Mar 2026, 10:00–11:00 BST (Europe/London)" in text_and_html(message)[0]
     event = vevent(calendar_of(message)[0])
@@ -179,20 +179,20 @@ def test_dst_change_is_shown_in_the_events_zone(api: httpx.Client, smtp: FakeSmt
 
 
 def test_repeat_with_same_key_returns_first_result_without_a_second_email(
-    api: httpx.Client, smtp: FakeSmtpServer
+    crm_api: httpx.Client, smtp: FakeSmtpServer
 ) -> None:
     payload = notify_payload()
-    first = post(api, payload)
-    second = post(api, payload)
+    first = post(crm_api, payload)
+    second = post(crm_api, payload)
     assert second["notification_id"] == first["notification_id"]
     assert second["email_sent"] is True and second["duplicate"] is True
     only_message(smtp, payload["user"]["email"])
 
 
-def test_requests_without_a_key_are_not_deduplicated(api: httpx.Client) -> None:
+def test_requests_without_a_key_are_not_deduplicated(crm_api: httpx.Client) -> None:
     payload = notify_payload()
     del payload["idempotency_key"]
-    assert post(api, payload)["notification_id"] != post(api, payload)["notification_id"]
+    assert post(crm_api, payload)["notification_id"] != post(crm_api, payload)["notification_id"]
 
 
 def test_concurrent_repeats_send_one_email(crm: CrmProcess, smtp: FakeSmtpServer) -> None:
@@ -227,22 +227,22 @@ def attempts_for(database_url: str, notification_id: int) -> list[tuple[str, boo
 
 
 def test_login_failure_is_recorded_and_a_repeat_retries(
-    api: httpx.Client, smtp: FakeSmtpServer, crm_database_url: str
+    crm_api: httpx.Client, smtp: FakeSmtpServer, crm_database_url: str
 ) -> None:
     payload = notify_payload()
     attendee, facilitator = payload["user"]["email"], payload["event"]["facilitator_email"]
     smtp.accept_logins = False
-    failed = post(api, payload)
+    failed = post(crm_api, payload)
     assert failed["email_sent"] is False and failed["status"] == "failed"
     assert "SMTP authentication failed (535)" in failed["email_error"]
     assert "Pa55word" not in str(failed)
     assert smtp.messages_to(attendee) == []
-    listed = api.get("/notifications").json()["notifications"]
+    listed = crm_api.get("/notifications").json()["notifications"]
     [row] = [n for n in listed if n["id"] == failed["notification_id"]]
     assert row["status"] == "failed" and row["sent_at"] is None
 
     smtp.accept_logins = True
-    retried = post(api, payload)
+    retried = post(crm_api, payload)
     assert retried["notification_id"] == failed["notification_id"]
     assert retried["email_sent"] is True and retried["status"] == "sent"
     only_message(smtp, attendee)
@@ -253,20 +253,20 @@ def test_login_failure_is_recorded_and_a_repeat_retries(
         (attendee, True),
         (facilitator, True),
     ]
-    assert post(api, payload)["duplicate"] is True
+    assert post(crm_api, payload)["duplicate"] is True
     only_message(smtp, attendee)
 
 
-def test_retry_resends_only_to_recipients_that_failed(api: httpx.Client, smtp: FakeSmtpServer) -> None:
+def test_retry_resends_only_to_recipients_that_failed(crm_api: httpx.Client, smtp: FakeSmtpServer) -> None:
     payload = notify_payload()
     attendee, facilitator = payload["user"]["email"], payload["event"]["facilitator_email"]
     smtp.rejected_recipients.add(facilitator)
-    first = post(api, payload)
+    first = post(crm_api, payload)
     assert first["status"] == "failed"
     assert f"{facilitator}: Recipient refused" in first["email_error"]
     only_message(smtp, attendee)
 
     smtp.rejected_recipients.clear()
-    assert post(api, payload)["status"] == "sent"
+    assert post(crm_api, payload)["status"] == "sent"
     only_message(smtp, attendee)
     only_message(smtp, facilitator)

@@ -19,9 +19,9 @@ def email_request(to_email: str) -> dict[str, str]:
     return {"to_email": to_email, "subject": "Test Email", "html_content": "<h1>Test Email</h1>"}
 
 
-def test_test_email_is_delivered(api: httpx.Client, smtp: FakeSmtpServer) -> None:
+def test_test_email_is_delivered(crm_api: httpx.Client, smtp: FakeSmtpServer) -> None:
     recipient = unique_email("tester")
-    response = api.post("/test-email", json=email_request(recipient))
+    response = crm_api.post("/test-email", json=email_request(recipient))
     assert response.status_code == 200
     assert response.json() == {"message": "Test email sent successfully", "email_sent": True}
     [received] = smtp.messages_to(recipient)
@@ -30,17 +30,17 @@ def test_test_email_is_delivered(api: httpx.Client, smtp: FakeSmtpServer) -> Non
     assert html is not None and "<h1>Test Email</h1>" in html.get_content()
 
 
-def test_test_email_reports_smtp_failure_with_502(api: httpx.Client, smtp: FakeSmtpServer) -> None:
+def test_test_email_reports_smtp_failure_with_502(crm_api: httpx.Client, smtp: FakeSmtpServer) -> None:
     smtp.accept_logins = False
-    response = api.post("/test-email", json=email_request(unique_email("tester")))
+    response = crm_api.post("/test-email", json=email_request(unique_email("tester")))
     assert response.status_code == 502
     body = response.json()
     assert body["error"] == "Test email could not be sent" and body["email_sent"] is False
     assert SMTP_PASSWORD not in response.text
 
 
-def test_test_email_lists_missing_fields(api: httpx.Client) -> None:
-    response = api.post("/test-email", json={"subject": "x"})
+def test_test_email_lists_missing_fields(crm_api: httpx.Client) -> None:
+    response = crm_api.post("/test-email", json={"subject": "x"})
     assert response.status_code == 400
     assert response.json() == {
         "error": "Missing required fields",
@@ -48,9 +48,9 @@ def test_test_email_lists_missing_fields(api: httpx.Client) -> None:
     }
 
 
-def test_smtp_login_check_succeeds(api: httpx.Client, smtp: FakeSmtpServer) -> None:
+def test_smtp_login_check_succeeds(crm_api: httpx.Client, smtp: FakeSmtpServer) -> None:
     before = len(smtp.messages)
-    response = api.get("/test-gmail-auth")
+    response = crm_api.get("/test-gmail-auth")
     assert response.status_code == 200
     body = response.json()
     assert body["message"] == "Gmail authentication successful"
@@ -58,9 +58,11 @@ def test_smtp_login_check_succeeds(api: httpx.Client, smtp: FakeSmtpServer) -> N
     assert len(smtp.messages) == before  # logs in, sends nothing
 
 
-def test_smtp_login_check_failure_never_shows_the_password(api: httpx.Client, smtp: FakeSmtpServer) -> None:
+def test_smtp_login_check_failure_never_shows_the_password(
+    crm_api: httpx.Client, smtp: FakeSmtpServer
+) -> None:
     smtp.accept_logins = False
-    response = api.get("/test-gmail-auth")
+    response = crm_api.get("/test-gmail-auth")
     assert response.status_code == 502
     body = response.json()
     assert body["authenticated"] is False
