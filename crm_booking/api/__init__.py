@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from crm_booking import clock
 from crm_booking.api import auth, bookings, errors, events, facilitator, google, payments, profile
+from crm_booking.api.fallback import JsonFallbackErrors
 from crm_booking.api.schemas import Health
 from crm_booking.services.views import utc_timestamp
 from crm_booking.settings import get_settings
@@ -38,6 +39,7 @@ def create_api() -> FastAPI:
         redoc_url="/redoc",
     )
     errors.install(api)
+    api.add_middleware(JsonFallbackErrors, router=api.router)
 
     @api.middleware("http")
     async def limits_and_headers(

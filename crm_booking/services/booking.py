@@ -321,8 +321,9 @@ def _cancel_in(session: Session, booking: Booking, event: Event, *, reason: str,
     return pending_refund
 
 
-def cancel_event_bookings(session: Session, event: Event) -> list[int]:
-    """For the event-cancel process: cancel every live booking; returns the refund ids to run."""
+def cancel_event_bookings(session: Session, event: Event) -> tuple[int, list[int]]:
+    """For the event-cancel process: cancel every live booking. Returns how many were cancelled
+    and the ids of the refunds to send."""
     live = session.exec(
         select(Booking).where(Booking.event_id == event.id,
                               Booking.status == BookingStatus.CONFIRMED.value)
@@ -334,7 +335,7 @@ def cancel_event_bookings(session: Session, event: Event) -> list[int]:
                              action=Action.EVENT_CANCELLED)
         if pending is not None:
             refund_ids.append(pending.id)
-    return refund_ids  # type: ignore[return-value]
+    return len(live), refund_ids  # type: ignore[return-value]
 
 
 def complete_finished_bookings(limit: int = 500) -> int:

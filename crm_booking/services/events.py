@@ -429,7 +429,7 @@ def cancel_event(*, actor_id: int, event_id: int) -> EventCancellation:
         event.is_active = False
         event.updated_at = now
         session.add(event)
-        cancelled_now = len(booking_service.cancel_event_bookings(session, event))
+        cancelled_now, _ = booking_service.cancel_event_bookings(session, event)
     for pending in refund_service.refunds_for_event(event_id):
         if pending.status != "processed":
             refund_service.process(pending.id)  # type: ignore[arg-type]
