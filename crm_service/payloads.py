@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 from pydantic import ValidationError as PydanticValidationError
 
 Action = Literal[
@@ -27,9 +27,9 @@ NOTIFY_REQUIRED_NESTED = {
 }
 TEST_EMAIL_REQUIRED_FIELDS = ("to_email", "subject", "html_content")
 
-# Deliberately plain: one @, no whitespace, a dot in the domain. No spaces or
-# line breaks can get through, so an address is always safe in a header.
-_EMAIL_PATTERN = re.compile(r"[^@\s<>,;\"()\[\]]+@[^@\s<>,;\"()\[\]]+\.[^@\s<>,;\"()\[\]]+")
+# Deliberately plain and lenient (the Booking app validated addresses already): one @, and
+# no whitespace or separators, so an address is always safe in a header.
+_EMAIL_PATTERN = re.compile(r"[^@\s<>,;\"()\[\]]+@[^@\s<>,;\"()\[\]]+")
 
 
 def _check_email(value: str) -> str:
@@ -62,6 +62,15 @@ ShortText = Annotated[str, Field(max_length=200)]
 class _Body(BaseModel):
     # Unknown fields are ignored so the Booking app can add fields without breaking us.
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _absent_when_null_or_empty(cls, data: Any) -> Any:
+        # An optional field sent as null or "" means "not given" and takes its default;
+        # required ones are reported as missing before validation runs.
+        if isinstance(data, dict):
+            return {key: value for key, value in data.items() if value is not None and value != ""}
+        return data
 
 
 class UserInfo(_Body):

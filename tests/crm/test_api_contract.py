@@ -175,3 +175,14 @@ def test_clear_removes_everything_and_counts(crm_api: httpx.Client) -> None:
         "limit": 50,
         "offset": 0,
     }
+
+
+def test_optional_fields_sent_as_null_or_empty_are_accepted(crm_api: httpx.Client) -> None:
+    payload = notify_payload(
+        event={"location": None, "virtual_link": "", "timezone": None, "facilitator_email": None},
+        refund=None,
+        reason="",
+    )
+    response = crm_api.post("/notify", json=payload)
+    assert response.status_code == 200, response.text
+    assert response.json()["email_sent"] is True
