@@ -38,6 +38,8 @@ class PaymentGateway(Protocol):
 
     def verify_payment_signature(self, *, order_id: str, payment_id: str, signature: str) -> bool: ...
 
+    def verify_webhook_signature(self, *, body: str, signature: str) -> bool: ...
+
     def refund(self, *, payment_id: str, amount_paise: int, idempotency_key: str,
                notes: dict[str, str]) -> GatewayRefund: ...
 
@@ -68,6 +70,9 @@ class SandboxGateway:
     def verify_payment_signature(self, *, order_id: str, payment_id: str, signature: str) -> bool:
         return hmac.compare_digest(self.signature_for(order_id=order_id, payment_id=payment_id),
                                    signature)
+
+    def verify_webhook_signature(self, *, body: str, signature: str) -> bool:
+        return hmac.compare_digest(sign(self._secret, body), signature)
 
     def refund(self, *, payment_id: str, amount_paise: int, idempotency_key: str,
                notes: dict[str, str]) -> GatewayRefund:
