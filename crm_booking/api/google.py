@@ -1,7 +1,120 @@
-"""Endpoints 3 and 4: Google sign-in (completed by the Google sign-in work, issue 7)."""
+"""Endpoints 3 and 4: sign in with Google (OpenID Connect authorization code flow).
+
+`GET /auth/google` sends the browser to Google; `GET /auth/google/callback` finishes the sign-in
+and answers with tokens (API clients) or, when the trip started from the web UI with a
+`return_to` path, with a session cookie and a redirect back to that page.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import logging
+
 from fastapi import APIRouter
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from crm_booking.errors import BadRequest, GatewayError, NotConfigured, Unauthorized
+from crm_booking.gateways import google
+from crm_booking.models import User
+from crm_booking.services import auth, web_sessions
+from crm_booking.services.views import user_with_google
+from crm_booking.settings import get_settings
+
+log = logging.getLogger("crm_booking.api.google")
 
 router = APIRouter(prefix="/auth", tags=["auth"])
+
+NOT_CONFIGURED = "Google sign-in is not configured"
+CANCELLED = "Google sign-in was cancelled"
+FAILED_AT_GOOGLE = "Google sign-in failed, please try again"
+CODE_REJECTED = "Google did not accept the sign-in code, please start again"
+INVALID_TOKEN = "Invalid Google token"
+UNAVAILABLE = "Google sign-in is unavailable right now, please try again later"
+MISSING_CODE = "Missing authorization code"
+
+
+def _require_configured() -> None:
+    if not get_settings().google_enabled:
+        raise NotConfigured(NOT_CONFIGURED)
+
+
+@router.get("/google/status", summary="Whether Google sign-in is available")
+def google_status() -> dict[str, bool]:
+    return {"enabled": get_settings().google_enabled}
+
+
+@router.get("/google", status_code=302, response_class=RedirectResponse,
+            summary="Redirect to Google's consent screen")
+def google_sign_in(return_to: str | None = None) -> RedirectResponse:
+    _require_configured()
+    try:
+        # Discover first: when Google is unreachable no state row is left behind.
+        google.discover()
+        started = auth.start_google_sign_in(return_to=return_to)
+        url = google.authorization_url(state=started.state, nonce=started.nonce)
+    except google.ProviderUnavailable as exc:
+        log.warning("Google discovery failed: %s", exc)
+        raise GatewayError(UNAVAILABLE) from exc
+    return RedirectResponse(url, status_code=302)
+
+
+def _discard_state(state: str | None) -> None:
+    """Spend the state of a trip that ended at Google, so it cannot be used afterwards."""
+    with contextlib.suppress(BadRequest):
+        auth.consume_google_state(state)
+
+
+def _verified_identity(code: str, nonce: str) -> google.GoogleIdentity:
+    try:
+        return google.identity_from_code(code, nonce=nonce)
+    except google.InvalidIdToken as exc:
+        log.warning("Google ID token refused (%s)", exc)
+        raise Unauthorized(INVALID_TOKEN) from exc
+    except google.CodeRejected as exc:
+        log.info("Google token endpoint refused the code (%s)", exc)
+        raise BadRequest(CODE_REJECTED) from exc
+    except google.ProviderUnavailable as exc:
+        log.warning("Google unavailable during sign-in: %s", exc)
+        raise GatewayError(UNAVAILABLE) from exc
+
+
+def _browser_sign_in(user: User, return_to: str) -> RedirectResponse:
+    assert user.id is not None
+    response = RedirectResponse(return_to, status_code=302)
+    response.set_cookie(
+        web_sessions.COOKIE_NAME,
+        web_sessions.open_session(user.id),
+        max_age=int(web_sessions.LIFETIME.total_seconds()),
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=get_settings().PUBLIC_BASE_URL.startswith("https://"),
+    )
+    return response
+
+
+@router.get("/google/callback", response_model=None, summary="Finish Google sign-in")
+def google_callback(
+    state: str | None = None, code: str | None = None, error: str | None = None
+) -> Response:
+    _require_configured()
+    if error:
+        _discard_state(state)
+        raise BadRequest(CANCELLED if error == "access_denied" else FAILED_AT_GOOGLE)
+    stored = auth.consume_google_state(state)
+    if not code:
+        raise BadRequest(MISSING_CODE)
+    identity = _verified_identity(code, stored.nonce)
+    tokens = auth.sign_in_with_google(
+        google_id=identity.subject, email=identity.email, email_verified=identity.email_verified,
+        name=identity.name, picture=identity.picture,
+    )
+    if stored.return_to:
+        return _browser_sign_in(tokens.user, stored.return_to)
+    body = {
+        "access_token": tokens.access_token,
+        "refresh_token": tokens.refresh_token,
+        "user": user_with_google(tokens.user),
+    }
+    # Tokens must not linger in shared caches or the browser's back/forward cache.
+    return JSONResponse(body, headers={"Cache-Control": "no-store"})

@@ -286,3 +286,136 @@ def update_profile(*, user_id: int, name: str | None = None, phone: str | None =
 def _looks_like_phone(phone: str) -> bool:
     digits = phone.strip().removeprefix("+").replace(" ", "").replace("-", "")
     return digits.isdigit() and 7 <= len(digits) <= 20
+
+
+# --- Google sign-in (issue 7) -----------------------------------------------------------------
+# Appended as its own section so it merges cleanly with other work on this module.
+
+import secrets  # noqa: E402
+from urllib.parse import urlsplit  # noqa: E402
+
+from crm_booking.errors import Forbidden  # noqa: E402
+from crm_booking.models import OAuthState  # noqa: E402
+
+GOOGLE_STATE_LIFETIME = timedelta(minutes=10)
+# Abandoned states are useless after their lifetime; this only bounds the table's growth.
+_GOOGLE_STATE_RETENTION = timedelta(days=1)
+_RETURN_TO_PREFIX = "/app"
+INVALID_GOOGLE_STATE = "Invalid or expired Google sign-in, please start again"
+
+
+def _safe_return_to(return_to: str | None) -> str | None:
+    """Only a path of our own UI: anything with a host, scheme or odd characters could send the
+    freshly signed-in browser (and its cookie-bearing redirect) elsewhere."""
+    if not return_to:
+        return None
+    parts = urlsplit(return_to)
+    segments = parts.path.split("/")
+    acceptable = (
+        len(return_to) <= 500
+        and not parts.scheme
+        and not parts.netloc
+        and return_to.isprintable()
+        and not any(ch.isspace() or ch == "\\" for ch in return_to)
+        and (parts.path == _RETURN_TO_PREFIX or parts.path.startswith(_RETURN_TO_PREFIX + "/"))
+        and ".." not in segments
+    )
+    if not acceptable:
+        raise ValidationFailed({"return_to": "Must be a path under /app/"})
+    return return_to
+
+
+def start_google_sign_in(*, return_to: str | None = None) -> OAuthState:
+    """A fresh single-use state and nonce for one trip to Google, kept in the database so any
+    worker can check the callback."""
+    safe_return_to = _safe_return_to(return_to)
+    now = clock.now()
+    with transaction() as session:
+        session.execute(
+            sa.delete(OAuthState).where(
+                OAuthState.created_at < now - _GOOGLE_STATE_RETENTION  # type: ignore[arg-type,operator]
+            )
+        )
+        state = OAuthState(state=secrets.token_urlsafe(32), nonce=secrets.token_urlsafe(32),
+                           return_to=safe_return_to, created_at=now)
+        session.add(state)
+        return state
+
+
+def consume_google_state(state: str | None) -> OAuthState:
+    """Mark the state used exactly once. Unknown, stale and already used states are refused; the
+    conditional UPDATE makes two concurrent callbacks with one state see a single winner."""
+    if not state:
+        raise BadRequest(INVALID_GOOGLE_STATE)
+    now = clock.now()
+    with transaction() as session:
+        result = session.execute(
+            sa.update(OAuthState)
+            .where(
+                OAuthState.state == state,  # type: ignore[arg-type]
+                OAuthState.used_at.is_(None),  # type: ignore[union-attr]
+                OAuthState.created_at > now - GOOGLE_STATE_LIFETIME,  # type: ignore[arg-type,operator]
+            )
+            .values(used_at=now)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise BadRequest(INVALID_GOOGLE_STATE)
+        stored = session.get(OAuthState, state)
+        assert stored is not None
+        return stored
+
+
+def _google_display_name(name: str, email: str) -> str:
+    return (name.strip() or email.split("@", 1)[0])[:120]
+
+
+def _link_or_create_google_user(
+    session: Session, *, google_id: str, email: str, name: str, picture: str | None
+) -> User:
+    linked = session.exec(select(User).where(User.google_id == google_id)).first()
+    if linked is not None:
+        if picture:
+            linked.profile_picture = picture
+        return linked
+    same_email = session.exec(select(User).where(User.email == email)).first()
+    if same_email is None:
+        return _create_user(session, email=email, password=None, name=_google_display_name(name, email),
+                            is_verified=True, google_id=google_id, profile_picture=picture)
+    if same_email.google_id is not None:
+        raise BadRequest("This email address is linked to a different Google account")
+    # Google has verified that this person owns the address, which is what we ask of a link.
+    same_email.google_id = google_id
+    same_email.profile_picture = picture or same_email.profile_picture
+    same_email.is_verified = True
+    return same_email
+
+
+def sign_in_with_google(
+    *, google_id: str, email: str, email_verified: bool, name: str, picture: str | None
+) -> TokenPair:
+    """Sign in the account linked to this Google identity, else link the account with the same
+    email, else create a `user` account without a password."""
+    if not email_verified:
+        raise Forbidden("Your Google account's email address is not verified")
+    if not google_id or len(google_id) > 64:
+        raise BadRequest("Google did not send a usable account id")
+    # The column holds 1024 characters; a picture is optional, so a longer URL is dropped.
+    picture = picture if picture and len(picture) <= 1024 else None
+    email = normalize_email(email)
+    for attempt in range(2):
+        try:
+            with transaction() as session:
+                user = _link_or_create_google_user(
+                    session, google_id=google_id, email=email, name=name, picture=picture
+                )
+                if not user.is_active:
+                    raise Forbidden("This account is disabled")
+                user.updated_at = clock.now()
+                session.add(user)
+            return issue_tokens(user)
+        except BadRequest as exc:
+            # A concurrent first sign-in of the same person created the row between our lookup
+            # and our insert: the second round finds and signs in that account.
+            if attempt or exc.message != "Email already exists":
+                raise
+    raise AssertionError("unreachable")
