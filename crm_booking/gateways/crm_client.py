@@ -36,7 +36,14 @@ def post_notification(payload: dict[str, Any]) -> Delivery:
         return Delivery(False, False, None, f"CRM unreachable: {type(exc).__name__}")
     if response.status_code == 200:
         body = response.json()
-        return Delivery(True, False, body.get("notification_id"), "sent")
+        # The CRM answers 200 even when its email failed (status "failed") or another request is
+        # mid-send ("pending"); only "sent" or "saved" (no SMTP configured) means done. A retry
+        # with the same idempotency key makes the CRM try the email again, never twice.
+        status = body.get("status", "sent")
+        if status in ("sent", "saved"):
+            return Delivery(True, False, body.get("notification_id"), status)
+        return Delivery(False, False, body.get("notification_id"),
+                        f"CRM stored it but email is {status}: {body.get('email_error', '')}"[:300])
     # 400 means our payload is wrong: retrying the same bytes will not help. Anything else
     # (401 misconfigured token, 5xx, proxies) may recover, so it is retried.
     return Delivery(False, response.status_code == 400, None,
