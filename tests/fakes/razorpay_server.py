@@ -67,6 +67,7 @@ class FakeRazorpayState:
     refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
     refund_failures: list[RefundFailure] = field(default_factory=list)
     refund_delay: float = 0.0
+    refund_status: str = "processed"  # "pending": finished later, announced by refund.processed
     refund_requests: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -121,6 +122,15 @@ class FakeRazorpay:
         return {"razorpay_payment_id": payment["id"], "razorpay_order_id": order_id,
                 "error_code": code, "error_description": description}
 
+    def finish_refund(self, refund_id: str) -> None:
+        self.state.refunds[refund_id]["status"] = "processed"
+
+    def reset(self) -> None:
+        """Back to normal behaviour between tests (entities are kept)."""
+        self.state.refund_failures.clear()
+        self.state.refund_delay = 0.0
+        self.state.refund_status = "processed"
+
     def payment_entity(self, payment_id: str) -> dict[str, Any]:
         return dict(self.state.payments[payment_id])
 
@@ -174,7 +184,7 @@ class FakeRazorpay:
             "id": _id("rfnd"), "entity": "refund", "amount": amount,
             "currency": payment["currency"], "payment_id": payment["id"],
             "notes": body.get("notes") or {}, "receipt": body.get("receipt"),
-            "status": "processed", "speed_requested": body.get("speed", "normal"),
+            "status": self.state.refund_status, "speed_requested": body.get("speed", "normal"),
             "speed_processed": "normal", "created_at": int(time.time()),
         }
         self.state.refunds[refund["id"]] = refund
