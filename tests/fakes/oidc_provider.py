@@ -60,13 +60,16 @@ class Switches:
 
 
 def _new_key() -> RSAKey:
-    return RSAKey.generate_key(2048, parameters={"kid": secrets.token_hex(8), "use": "sig",
-                                                  "alg": "RS256"})
+    return RSAKey.generate_key(2048, parameters={"kid": secrets.token_hex(8), "use": "sig", "alg": "RS256"})
 
 
 class FakeOIDCProvider:
-    def __init__(self, *, client_id: str = "test-client-id.apps.googleusercontent.com",
-                 client_secret: str = "test-client-secret") -> None:
+    def __init__(
+        self,
+        *,
+        client_id: str = "test-client-id.apps.googleusercontent.com",
+        client_secret: str = "test-client-secret",
+    ) -> None:
         self.client_id = client_id
         self.client_secret = client_secret
         self.signing_key = _new_key()
@@ -138,8 +141,12 @@ class FakeOIDCProvider:
         if self.switches.deny:
             return f"{redirect_uri}?{urlencode({'error': 'access_denied', 'state': params['state']})}"
         code = secrets.token_urlsafe(24)
-        self.codes[code] = IssuedCode(client_id=params["client_id"], redirect_uri=redirect_uri,
-                                      nonce=params.get("nonce", ""), identity=self.identity)
+        self.codes[code] = IssuedCode(
+            client_id=params["client_id"],
+            redirect_uri=redirect_uri,
+            nonce=params.get("nonce", ""),
+            identity=self.identity,
+        )
         return f"{redirect_uri}?{urlencode({'code': code, 'state': params['state']})}"
 
     def _client_credentials(self, form: dict[str, str], authorization: str | None) -> tuple[str, str]:
@@ -155,9 +162,14 @@ class FakeOIDCProvider:
         if client_id != self.client_id or secret != self.client_secret:
             return 401, {"error": "invalid_client"}
         issued = self.codes.get(form.get("code", ""))
-        if (self.switches.reject_code or issued is None or issued.used
-                or form.get("grant_type") != "authorization_code"
-                or form.get("redirect_uri") != issued.redirect_uri or issued.client_id != client_id):
+        if (
+            self.switches.reject_code
+            or issued is None
+            or issued.used
+            or form.get("grant_type") != "authorization_code"
+            or form.get("redirect_uri") != issued.redirect_uri
+            or issued.client_id != client_id
+        ):
             return 400, {"error": "invalid_grant", "error_description": "Bad Request"}
         issued.used = True
         access_token = secrets.token_urlsafe(32)
@@ -166,7 +178,7 @@ class FakeOIDCProvider:
             "token_type": "Bearer",
             "expires_in": 3599,
             "scope": "openid https://www.googleapis.com/auth/userinfo.email "
-                     "https://www.googleapis.com/auth/userinfo.profile",
+            "https://www.googleapis.com/auth/userinfo.profile",
             "id_token": self.id_token(issued, access_token),
         }
 
@@ -236,7 +248,10 @@ class FakeOIDCProvider:
 
             def _authorize(self, params: dict[str, str]) -> None:
                 required = ("client_id", "redirect_uri", "response_type", "scope", "state")
-                if any(not params.get(name) for name in required) or params["client_id"] != provider.client_id:
+                if (
+                    any(not params.get(name) for name in required)
+                    or params["client_id"] != provider.client_id
+                ):
                     self._json(400, {"error": "invalid_request"})
                     return
                 self.send_response(302)
@@ -262,4 +277,3 @@ class FakeOIDCProvider:
                 self._json(status, body)
 
         return Handler
-

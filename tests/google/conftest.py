@@ -39,10 +39,13 @@ def google_env(provider: FakeOIDCProvider, **overrides: str) -> dict[str, str]:
     }
 
 
-def start_app(database_url: str, clock_file: Path, env: dict[str, str], name: str) -> tuple[ServerProcess, str]:
-    port = free_port()
-    server = booking_app(database_url=database_url, port=port, clock_file=clock_file,
-                         extra_env=env, name=name).start()
+def start_app(
+    database_url: str, clock_file: Path, env: dict[str, str], name: str, port: int | None = None
+) -> tuple[ServerProcess, str]:
+    port = port or free_port()
+    server = booking_app(
+        database_url=database_url, port=port, clock_file=clock_file, extra_env=env, name=name
+    ).start()
     return server, f"http://127.0.0.1:{port}"
 
 
@@ -60,7 +63,9 @@ def provider(oidc_provider: FakeOIDCProvider) -> Iterator[FakeOIDCProvider]:
     oidc_provider.reset()
     suffix = uuid.uuid4().hex[:12]
     oidc_provider.identity = Identity(
-        sub=str(int(suffix, 16)), email=f"google-{suffix}@example.com", name="Gita Google",
+        sub=str(int(suffix, 16)),
+        email=f"google-{suffix}@example.com",
+        name="Gita Google",
         picture=f"https://lh3.googleusercontent.com/a/{suffix}",
     )
     yield oidc_provider

@@ -18,8 +18,9 @@ def test_status_reports_enabled(client: httpx.Client) -> None:
     assert response.json() == {"enabled": True}
 
 
-def test_redirect_carries_the_openid_request(client: httpx.Client, provider: FakeOIDCProvider,
-                                             google_app: str) -> None:
+def test_redirect_carries_the_openid_request(
+    client: httpx.Client, provider: FakeOIDCProvider, google_app: str
+) -> None:
     response = client.get("/auth/google")
 
     assert response.status_code == 302
@@ -37,7 +38,9 @@ def test_redirect_carries_the_openid_request(client: httpx.Client, provider: Fak
     assert GOOGLE_STATE_LIFETIME.total_seconds() == 600
 
 
-def test_two_redirects_get_different_state_and_nonce(client: httpx.Client, provider: FakeOIDCProvider) -> None:
+def test_two_redirects_get_different_state_and_nonce(
+    client: httpx.Client, provider: FakeOIDCProvider
+) -> None:
     first = query_of(client.get("/auth/google").headers["location"])
     second = query_of(client.get("/auth/google").headers["location"])
     assert first["state"] != second["state"]
@@ -54,8 +57,12 @@ def test_new_google_user_gets_an_account_and_tokens(client: httpx.Client, provid
     body = flow.callback.json()
     assert set(body) == {"access_token", "refresh_token", "user"}
     assert body["user"] == {
-        "id": body["user"]["id"], "email": identity.email, "name": identity.name, "role": "user",
-        "google_id": identity.sub, "profile_picture": identity.picture,
+        "id": body["user"]["id"],
+        "email": identity.email,
+        "name": identity.name,
+        "role": "user",
+        "google_id": identity.sub,
+        "profile_picture": identity.picture,
     }
     [user] = users_matching(email=identity.email, google_id=identity.sub)
     assert user.password_hash is None and user.is_verified and user.role == "user"
@@ -67,8 +74,9 @@ def test_new_google_user_gets_an_account_and_tokens(client: httpx.Client, provid
     assert refreshed.status_code == 200 and refreshed.json()["user"]["id"] == user.id
 
 
-def test_the_code_is_exchanged_with_the_client_secret(client: httpx.Client, provider: FakeOIDCProvider,
-                                                      google_app: str) -> None:
+def test_the_code_is_exchanged_with_the_client_secret(
+    client: httpx.Client, provider: FakeOIDCProvider, google_app: str
+) -> None:
     flow = sign_in(client)
 
     assert flow.callback.status_code == 200
@@ -80,7 +88,9 @@ def test_the_code_is_exchanged_with_the_client_secret(client: httpx.Client, prov
     assert exchange["redirect_uri"] == f"{google_app}/auth/google/callback"
 
 
-def test_returning_google_user_gets_the_same_account(client: httpx.Client, provider: FakeOIDCProvider) -> None:
+def test_returning_google_user_gets_the_same_account(
+    client: httpx.Client, provider: FakeOIDCProvider
+) -> None:
     first = sign_in(client).callback.json()["user"]
     provider.identity.picture = "https://lh3.googleusercontent.com/a/new-picture"
 
@@ -88,7 +98,9 @@ def test_returning_google_user_gets_the_same_account(client: httpx.Client, provi
 
     assert second.callback.status_code == 200
     assert second.callback.json()["user"]["id"] == first["id"]
-    assert second.callback.json()["user"]["profile_picture"] == "https://lh3.googleusercontent.com/a/new-picture"
+    assert (
+        second.callback.json()["user"]["profile_picture"] == "https://lh3.googleusercontent.com/a/new-picture"
+    )
     assert len(users_matching(email=provider.identity.email, google_id=provider.identity.sub)) == 1
 
 
@@ -109,8 +121,9 @@ def test_google_sign_in_links_the_password_account_with_the_same_email(
     client: httpx.Client, provider: FakeOIDCProvider
 ) -> None:
     identity = provider.identity
-    registered = client.post("/auth/register",
-                             json={"email": identity.email, "password": PASSWORD, "name": "Pat Password"})
+    registered = client.post(
+        "/auth/register", json={"email": identity.email, "password": PASSWORD, "name": "Pat Password"}
+    )
     assert registered.status_code == 201
     account_id = registered.json()["user"]["id"]
 
@@ -130,8 +143,9 @@ def test_google_sign_in_links_the_password_account_with_the_same_email(
 
 def test_email_match_ignores_case(client: httpx.Client, provider: FakeOIDCProvider) -> None:
     identity = provider.identity
-    registered = client.post("/auth/register",
-                             json={"email": identity.email, "password": PASSWORD, "name": "Case Person"})
+    registered = client.post(
+        "/auth/register", json={"email": identity.email, "password": PASSWORD, "name": "Case Person"}
+    )
     provider.identity = Identity(sub=identity.sub, email=identity.email.upper(), picture=None)
 
     user = sign_in(client).callback.json()["user"]
@@ -151,7 +165,9 @@ def test_password_login_to_a_google_only_account_is_invalid_credentials(
         assert response.json() == {"error": "Invalid credentials"}
 
 
-def test_a_missing_name_falls_back_to_the_email_name(client: httpx.Client, provider: FakeOIDCProvider) -> None:
+def test_a_missing_name_falls_back_to_the_email_name(
+    client: httpx.Client, provider: FakeOIDCProvider
+) -> None:
     provider.identity.name = ""
 
     user = sign_in(client).callback.json()["user"]
@@ -170,7 +186,9 @@ def test_rotated_provider_keys_are_fetched_again(client: httpx.Client, provider:
     assert provider.jwks_requests == fetched_before + 1
 
 
-def test_the_whole_chain_followed_automatically_ends_in_tokens(google_app: str, provider: FakeOIDCProvider) -> None:
+def test_the_whole_chain_followed_automatically_ends_in_tokens(
+    google_app: str, provider: FakeOIDCProvider
+) -> None:
     with httpx.Client(base_url=google_app, follow_redirects=True, timeout=30) as browserless:
         response = browserless.get("/auth/google")
 
