@@ -32,6 +32,7 @@ HTTP_TIMEOUT_SECONDS = 10.0
 # Google rotates its keys every few days and serves discovery with a cache lifetime of an hour.
 CACHE_TTL_SECONDS = 3600.0
 CLOCK_SKEW_SECONDS = 60
+GOOGLE_ISSUER = "https://accounts.google.com"
 
 
 class ProviderUnavailable(Exception):
@@ -184,12 +185,19 @@ def _decode_signed(id_token: str, jwks_uri: str) -> jwt.Token:
         raise InvalidIdToken(getattr(exc, "error", type(exc).__name__)) from exc
 
 
+def _accepted_issuers(issuer: str) -> list[str]:
+    # Google documents that its ID tokens may carry the issuer without the scheme as well.
+    if issuer == GOOGLE_ISSUER:
+        return [issuer, GOOGLE_ISSUER.removeprefix("https://")]
+    return [issuer]
+
+
 def verify_id_token(id_token: str, *, nonce: str, access_token: str | None,
                     metadata: ProviderMetadata) -> dict[str, Any]:
     """Signature via the JWKS, then iss, aud (and azp), exp, iat, nonce and at_hash."""
     token = _decode_signed(id_token, metadata.jwks_uri)
     options: dict[str, Any] = {
-        "iss": {"essential": True, "value": metadata.issuer},
+        "iss": {"essential": True, "values": _accepted_issuers(metadata.issuer)},
         "aud": {"essential": True, "value": get_settings().GOOGLE_CLIENT_ID},
         "exp": {"essential": True},
         "iat": {"essential": True},

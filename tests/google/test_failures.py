@@ -245,3 +245,19 @@ def test_return_to_outside_the_ui_is_refused(
         "error": "Validation error",
         "details": {"return_to": "Must be a path under /app/"},
     }
+
+
+def test_a_disabled_account_is_not_signed_in(client: httpx.Client, provider: FakeOIDCProvider) -> None:
+    from crm_booking.db import transaction
+    from crm_booking.models import User
+
+    user_id = sign_in(client).callback.json()["user"]["id"]
+    with transaction() as session:
+        user = session.get(User, user_id)
+        user.is_active = False
+        session.add(user)
+
+    flow = sign_in(client)
+
+    assert flow.callback.status_code == 403
+    assert flow.callback.json() == {"error": "This account is disabled"}

@@ -196,3 +196,13 @@ def test_the_whole_chain_followed_automatically_ends_in_tokens(
     assert urlsplit(str(response.url)).path == "/auth/google/callback"
     assert [r.status_code for r in response.history] == [302, 302]
     assert response.json()["user"]["google_id"] == provider.identity.sub
+
+
+def test_google_issuer_is_accepted_with_and_without_scheme() -> None:
+    from crm_booking.gateways.google import _accepted_issuers
+
+    assert _accepted_issuers("https://accounts.google.com") == [
+        "https://accounts.google.com",
+        "accounts.google.com",
+    ]
+    assert _accepted_issuers("http://127.0.0.1:8000") == ["http://127.0.0.1:8000"]
