@@ -63,7 +63,6 @@ def test_same_person_racing_twice_gets_one_booking(api, booking_server):
 
 def test_sqlite_embedded_database_also_never_oversells(tmp_path, clock_file):
     from crm_booking.launcher import migrate
-    from crm_booking.models import Role
     from tests.support.servers import booking_app, free_port
 
     url = f"sqlite:///{tmp_path / 'embedded.db'}"
@@ -74,16 +73,7 @@ def test_sqlite_embedded_database_also_never_oversells(tmp_path, clock_file):
     try:
         base = f"http://127.0.0.1:{port}"
         with httpx.Client(base_url=base, timeout=60) as client:
-            import subprocess
-            import sys
-
-            subprocess.run([sys.executable, "-m", "crm_booking", "create-user", "--email", "fac@example.com",
-                            "--name", "Fac", "--role", Role.FACILITATOR.value, "--password", "password123"],
-                           env={**__import__("os").environ, "DATABASE_URL": url}, check=True,
-                           capture_output=True)
-            from tests.support.api import login
-
-            facilitator = login(client, "fac@example.com")
+            facilitator = new_facilitator(client, database_url=url)
             event = create_event(client, facilitator, max_participants=10, price=0)
             tokens = [new_attendee(client).access_token for _ in range(50)]
         responses = _fire(base, event["id"], tokens)

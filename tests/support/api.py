@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -44,13 +47,22 @@ def new_attendee(client: httpx.Client, name: str = "Test Attendee") -> Account:
     return login(client, email)
 
 
-def new_facilitator(client: httpx.Client, name: str = "Test Facilitator") -> Account:
-    """Facilitators are made by an admin (the CLI's service), never by public sign-up."""
-    from crm_booking.models import Role
-    from crm_booking.services import auth
-
+def new_facilitator(client: httpx.Client, name: str = "Test Facilitator",
+                    database_url: str | None = None) -> Account:
+    """Facilitators are made by an admin, never by public sign-up: through the service in this
+    process, or through the admin CLI when the server under test uses another database."""
     email = unique_email("facilitator")
-    auth.create_user(email=email, password=PASSWORD, name=name, role=Role.FACILITATOR)
+    if database_url is None:
+        from crm_booking.models import Role
+        from crm_booking.services import auth
+
+        auth.create_user(email=email, password=PASSWORD, name=name, role=Role.FACILITATOR)
+    else:
+        subprocess.run(
+            [sys.executable, "-m", "crm_booking", "create-user", "--email", email, "--name", name,
+             "--role", "facilitator", "--password", PASSWORD],
+            env={**os.environ, "DATABASE_URL": database_url}, check=True, capture_output=True,
+        )
     return login(client, email)
 
 
