@@ -84,7 +84,7 @@ def booking_server(database_url: str, clock_file: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def api(booking_server: str) -> Iterator["httpx.Client"]:
+def api(booking_server: str) -> Iterator[httpx.Client]:
     import httpx
 
     with httpx.Client(base_url=booking_server, timeout=30) as client:
