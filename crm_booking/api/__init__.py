@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from crm_booking import clock
-from crm_booking.api import auth, bookings, errors, events, facilitator, google, payments, profile
+from crm_booking.api import auth, bookings, errors, events, facilitator, google, payments, profile, web
 from crm_booking.api.fallback import JsonFallbackErrors
 from crm_booking.api.schemas import Health
 from crm_booking.services.views import utc_timestamp
@@ -63,6 +63,6 @@ def create_api() -> FastAPI:
             "timestamp": utc_timestamp(clock.now()),
         }
 
-    for module in (auth, google, events, bookings, payments, facilitator, profile):
+    for module in (auth, google, events, bookings, payments, facilitator, profile, web):
         api.include_router(module.router)
     return api

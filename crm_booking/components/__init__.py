@@ -1,0 +1,1 @@
+"""Reusable UI pieces: the page frame, labelled form fields, feedback blocks, badges."""

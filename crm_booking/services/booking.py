@@ -270,6 +270,14 @@ def get_booking_by_reference(reference: str) -> BookingRow:
         return BookingRow(booking, event, user)
 
 
+def get_own_booking_by_reference(*, user_id: int, reference: str) -> BookingRow:
+    """The web confirmation page: another person's reference answers 404 like a missing one."""
+    row = get_booking_by_reference(reference)
+    if row.booking.user_id != user_id:
+        raise NotFound("Booking not found")
+    return row
+
+
 # --- cancel -----------------------------------------------------------------------------------
 
 

@@ -441,3 +441,46 @@ def cancel_event(*, actor_id: int, event_id: int) -> EventCancellation:
         refunds_failed=len(refunds) - len(processed),
         bookings_cancelled=cancelled_now,
     )
+
+
+@dataclass(frozen=True)
+class EventCancellationQuote:
+    """What cancelling an event would do, shown to the facilitator before they confirm."""
+
+    bookings_to_cancel: int
+    refunds_due: int
+    total_refund_amount: float
+
+
+def cancellation_quote(*, actor_id: int, event_id: int) -> EventCancellationQuote:
+    from crm_booking.services import refund as refund_service
+
+    with read_session() as session:
+        actor = _actor(session, actor_id)
+        event = _visible_event(session, event_id)
+        ensure_can_manage(actor, event)
+        live = session.exec(
+            select(Booking).where(Booking.event_id == event_id,
+                                  Booking.status == BookingStatus.CONFIRMED.value)
+        ).all()
+    quotes = [refund_service.quote(b) for b in live]
+    refundable = [q for q in quotes if q.refundable]
+    return EventCancellationQuote(
+        bookings_to_cancel=len(live),
+        refunds_due=len(refundable),
+        total_refund_amount=float(sum((Decimal(str(q.amount)) for q in refundable), Decimal("0"))),
+    )
+
+
+def revenue_by_event(*, actor_id: int) -> dict[int, Decimal]:
+    """Money kept per event of this facilitator: paid bookings that were not refunded."""
+    actor = _require_facilitator(actor_id, "Only facilitators can view their events")
+    with read_session() as session:
+        rows = session.exec(
+            select(Booking.event_id, sa.func.sum(Booking.amount))
+            .join(Event, col(Event.id) == Booking.event_id)
+            .where(Event.facilitator_id == actor.id,
+                   Booking.payment_status == PaymentStatus.COMPLETED.value)
+            .group_by(col(Booking.event_id))
+        ).all()
+    return {event_id: Decimal(total or 0) for event_id, total in rows}

@@ -8,14 +8,17 @@ backend-only var, so no token ever travels in state updates.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
+import sqlalchemy as sa
 from sqlmodel import col, delete
 
 from crm_booking import clock
 from crm_booking.db import read_session, transaction
-from crm_booking.models import User, WebSession
+from crm_booking.models import RevokedToken, User, WebSession
+from crm_booking.settings import get_settings
 
 COOKIE_NAME = "crm_session"
 LIFETIME = timedelta(days=14)
@@ -50,3 +53,55 @@ def close_session(token: str | None) -> None:
         return
     with transaction() as session:
         session.exec(delete(WebSession).where(col(WebSession.token_hash) == _digest(token)))  # type: ignore[call-overload]
+
+
+# --- login tickets ----------------------------------------------------------------------------
+# The sign-in form runs over the websocket, which cannot set an HttpOnly cookie. It gets a
+# short-lived, single-use ticket instead and sends the browser to a plain HTTP endpoint that
+# swaps the ticket for the cookie. Tickets are signed (no table needed) and spent by recording
+# their id in `revoked_tokens`, so a replay fails on any worker.
+
+TICKET_LIFETIME = timedelta(seconds=60)
+_TICKET_PREFIX = "web-ticket:"
+
+
+def _ticket_signature(body: str) -> str:
+    key = get_settings().JWT_SECRET_KEY.encode()
+    return hmac.new(key, f"{_TICKET_PREFIX}{body}".encode(), hashlib.sha256).hexdigest()
+
+
+def issue_login_ticket(user_id: int) -> str:
+    expires = int((clock.now() + TICKET_LIFETIME).timestamp())
+    body = f"{user_id}.{expires}.{secrets.token_urlsafe(12)}"
+    return f"{body}.{_ticket_signature(body)}"
+
+
+def redeem_login_ticket(ticket: str) -> str | None:
+    """Spend a ticket and open a session for its user; None if forged, expired or spent."""
+    body, _, signature = ticket.rpartition(".")
+    if not body or not hmac.compare_digest(_ticket_signature(body), signature):
+        return None
+    user_id_text, expires_text, nonce = [*body.split("."), "", "", ""][:3]
+    if not (user_id_text.isdigit() and expires_text.isdigit() and nonce):
+        return None
+    expires_at = datetime.fromtimestamp(int(expires_text), tz=UTC)
+    if expires_at <= clock.now():
+        return None
+    try:
+        with transaction() as session:
+            session.add(RevokedToken(jti=_ticket_id(nonce), user_id=int(user_id_text),
+                                     expires_at=expires_at))
+    except sa.exc.IntegrityError:  # already spent
+        return None
+    user = _active_user(int(user_id_text))
+    return open_session(user.id) if user is not None else None  # type: ignore[arg-type]
+
+
+def _ticket_id(nonce: str) -> str:
+    return hashlib.sha256(f"{_TICKET_PREFIX}{nonce}".encode()).hexdigest()[:64]
+
+
+def _active_user(user_id: int) -> User | None:
+    with read_session() as session:
+        user = session.get(User, user_id)
+        return user if user is not None and user.is_active else None

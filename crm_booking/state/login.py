@@ -1,0 +1,109 @@
+"""Sign-in and sign-up. Both end by sending the browser to /web/session with a one-minute,
+single-use ticket; that endpoint sets the HttpOnly cookie and returns to `next`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from urllib.parse import quote
+
+import reflex as rx
+from reflex.event import EventSpec
+
+from crm_booking.errors import DomainError, ValidationFailed
+from crm_booking.services import auth, web_sessions
+from crm_booking.state.session import SessionState, full_page_redirect, safe_next, session_ticket_url
+
+
+class LoginState(rx.State):
+    next_path: str = "/"
+    error: str = ""
+    notice: str = ""
+    email_error: str = ""
+    password_error: str = ""
+    name_error: str = ""
+    working: bool = False
+
+    @rx.var
+    def google_href(self) -> str:
+        return f"/auth/google?return_to={quote('/app' + self.next_path, safe='/')}"
+
+    @rx.event
+    def continue_with_google(self) -> EventSpec:
+        """The Google endpoint is outside the UI, so the whole page goes there."""
+        return full_page_redirect(self.google_href)
+
+    @rx.var
+    def signup_href(self) -> str:
+        return f"/signup?next={quote(self.next_path, safe='/')}"
+
+    @rx.var
+    def login_href(self) -> str:
+        return f"/login?next={quote(self.next_path, safe='/')}"
+
+    def _clear(self) -> None:
+        self.error = self.email_error = self.password_error = self.name_error = ""
+
+    @rx.event
+    async def load(self) -> AsyncIterator[EventSpec | None]:
+        params = self.router.page.params
+        self.next_path = safe_next(str(params.get("next", "/")))
+        self._clear()
+        self.working = False
+        self.notice = ("That sign-in link expired. Please sign in again."
+                       if params.get("expired") else "")
+        session = await self.get_state(SessionState)
+        if await session.current_user_id() is not None:
+            yield rx.redirect(self.next_path)
+
+    def _client_ip(self) -> str:
+        return self.router.session.client_ip or "unknown"
+
+    async def _enter(self, user_id: int) -> EventSpec:
+        ticket = await asyncio.to_thread(web_sessions.issue_login_ticket, user_id)
+        return full_page_redirect(session_ticket_url(ticket, self.next_path))
+
+    @rx.event
+    async def sign_in(self, form: dict[str, str]) -> AsyncIterator[EventSpec | None]:
+        self._clear()
+        email, password = form.get("email", "").strip(), form.get("password", "")
+        if not email:
+            self.email_error = "Enter your email address."
+        if not password:
+            self.password_error = "Enter your password."
+        if self.email_error or self.password_error:
+            return
+        self.working = True
+        yield None
+        try:
+            tokens = await asyncio.to_thread(auth.authenticate, email=email, password=password,
+                                             ip_address=self._client_ip())
+        except DomainError as problem:
+            self.error = ("That email and password do not match an account."
+                          if problem.message == "Invalid credentials" else problem.message)
+            self.working = False
+            return
+        yield await self._enter(tokens.user.id)  # type: ignore[arg-type]
+
+    @rx.event
+    async def sign_up(self, form: dict[str, str]) -> AsyncIterator[EventSpec | None]:
+        self._clear()
+        self.working = True
+        yield None
+        try:
+            user = await asyncio.to_thread(auth.register, email=form.get("email", ""),
+                                           password=form.get("password", ""),
+                                           name=form.get("name", ""))
+        except ValidationFailed as problem:
+            self.email_error = problem.details.get("email", "")
+            self.password_error = problem.details.get("password", "")
+            self.name_error = problem.details.get("name", "")
+            self.error = "Please correct the fields marked below."
+            self.working = False
+            return
+        except DomainError as problem:
+            self.error = ("An account with this email already exists. Sign in instead."
+                          if problem.message == "Email already exists" else problem.message)
+            self.working = False
+            return
+        yield await self._enter(user.id)  # type: ignore[arg-type]

@@ -1,0 +1,57 @@
+"""Steps the browser tests share: set-up through the services and REST API, sign-in in the UI."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from playwright.sync_api import Page, expect
+
+from crm_booking.models import Role
+from crm_booking.services import auth
+from tests.browser.ui import wait_ready
+from tests.support.api import PASSWORD, Account, login
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def facilitator(client: httpx.Client, name: str = "Asha Facilitator") -> Account:
+    """Facilitators are made by an administrator, never by public sign-up."""
+    email = f"{unique('fac')}@example.com"
+    auth.create_user(email=email, password=PASSWORD, name=name, role=Role.FACILITATOR,
+                     phone="+919800000001")
+    return login(client, email)
+
+
+def paid_event(client: httpx.Client, owner: Account, **overrides: Any) -> dict[str, Any]:
+    start = (datetime.now(UTC) + timedelta(days=8)).replace(hour=7, minute=0, second=0,
+                                                           microsecond=0, tzinfo=None)
+    body = {
+        "title": unique("Morning Hatha Yoga"), "description": "Breath and movement.",
+        "event_type": "session", "start_datetime": start.isoformat(),
+        "end_datetime": (start + timedelta(hours=1)).isoformat(), "timezone": "Asia/Kolkata",
+        "location": "Studio A, Indiranagar", "max_participants": 5, "price": 499.0,
+        **overrides,
+    }
+    response = client.post("/events", json=body, headers=owner.headers)
+    assert response.status_code == 201, response.text
+    return dict(response.json()["event"])
+
+
+def sign_in(page: Page, email: str, password: str = PASSWORD, next_path: str = "/") -> None:
+    page.goto(f"/app/login?next={next_path}")
+    wait_ready(page)
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+def booking_reference(page: Page) -> str:
+    expect(page).to_have_url(re.compile(r"/app/booking/BK\d+"))
+    return page.url.rsplit("/", 1)[-1].split("?")[0]
