@@ -17,7 +17,7 @@ textarea:focus-visible, [tabindex]:focus-visible {
 }
 .skip-link { position: absolute; left: -9999px; top: 0; }
 .skip-link:focus { left: 1rem; top: 1rem; z-index: 100; background: #fff; padding: .5rem 1rem; }
-.native-select { width: 100%; min-height: 2.25rem; padding: 0 .5rem; border-radius: 6px;
+.native-select { width: 100%; min-height: 2.5rem; padding: 0 .5rem; border-radius: 6px;
   border: 1px solid #8b8d98; background: #fff; color: #1c2024; font: inherit; }
 .nav-link, .nav-link:hover, .nav-link:active, .nav-link:visited {
   color: #0b5d55 !important; font-weight: 500; padding: .25rem .1rem; opacity: 1 !important; }
@@ -35,20 +35,15 @@ def nav_link(label: str, href: str) -> rx.Component:
 def _account_links() -> rx.Component:
     return rx.cond(
         SessionState.signed_in,
-        rx.hstack(
+        rx.fragment(
             nav_link("My bookings", "/bookings"),
             rx.cond(SessionState.is_facilitator, nav_link("Dashboard", "/dashboard")),
             nav_link("Profile", "/profile"),
             # Leaves the single-page app: only an HTTP response can delete the HttpOnly cookie.
             rx.button("Sign out", on_click=SessionState.sign_out, variant="ghost",
-                      class_name="nav-link", size="3"),
-            spacing="4", wrap="wrap", align="center",
+                      class_name="nav-link", size="3", style={"margin": "0"}),
         ),
-        rx.hstack(
-            nav_link("Sign in", "/login"),
-            nav_link("Sign up", "/signup"),
-            spacing="4", wrap="wrap", align="center",
-        ),
+        rx.fragment(nav_link("Sign in", "/login"), nav_link("Sign up", "/signup")),
     )
 
 
@@ -64,8 +59,8 @@ def header() -> rx.Component:
                     ),
                     href="/", underline="none",
                 ),
-                rx.hstack(nav_link("Events", "/"), _account_links(), spacing="4", wrap="wrap",
-                          align="center"),
+                rx.flex(nav_link("Events", "/"), _account_links(), wrap="wrap", align="center",
+                        style={"gap": "0.25rem 1.25rem"}),
                 justify="between", align="center", wrap="wrap", gap="3",
                 max_width="72rem", margin_x="auto", padding_x="1rem", padding_y="0.75rem",
             ),

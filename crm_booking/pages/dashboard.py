@@ -40,7 +40,7 @@ def event_row(event: Any) -> rx.Component:
                         weight="medium"),
                 rx.cond(
                     ~event.cancelled,
-                    rx.fragment(
+                    rx.hstack(
                         rx.button("Edit", variant="soft", high_contrast=True, size="2",
                                   on_click=S.open_form(event.id),
                                   aria_label="Edit " + event.title),
@@ -58,9 +58,10 @@ def event_row(event: Any) -> rx.Component:
                         rx.button("Cancel event", variant="outline", color_scheme="red",
                                   size="2", on_click=S.ask_cancel(event.id),
                                   aria_label="Cancel event " + event.title),
+                        spacing="3", wrap="wrap",
                     ),
                 ),
-                gap="3", align="center", wrap="wrap",
+                align="center", wrap="wrap", style={"gap": "0.75rem"},
             ),
             spacing="2", align="start", width="100%",
         ),

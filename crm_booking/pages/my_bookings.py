@@ -91,7 +91,7 @@ def page() -> rx.Component:
             loading("Loading your bookings ..."),
             rx.fragment(
                 section("Upcoming", S.upcoming, "You have no upcoming bookings."),
-                section("Past", S.past, "No past bookings yet."),
+                section("Past and cancelled", S.past, "No past or cancelled bookings yet."),
             ),
         ),
         cancel_dialog(),

@@ -177,7 +177,7 @@ class DashboardState(rx.State):
                 await asyncio.to_thread(events.create_event, actor_id=user_id, data=data)
         except ValidationFailed as problem:
             self.form_errors = {name: problem.details.get(name, "") for name in FORM_FIELDS}
-            self.form_error = "Please correct the fields marked below."
+            self.form_error = "Please correct the highlighted fields."
         except DomainError as problem:
             self.form_error = problem.message
         else:

@@ -98,7 +98,7 @@ class LoginState(rx.State):
             self.email_error = problem.details.get("email", "")
             self.password_error = problem.details.get("password", "")
             self.name_error = problem.details.get("name", "")
-            self.error = "Please correct the fields marked below."
+            self.error = "Please correct the highlighted fields."
             self.working = False
             return
         except DomainError as problem:

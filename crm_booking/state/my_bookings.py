@@ -71,9 +71,11 @@ class MyBookingsState(rx.State):
         items = [_item(r) for r in rows]
         now = clock.now()
         starts = {r.booking.id: clock.as_utc(r.event.start_at) for r in rows}
-        self.upcoming = sorted((i for i in items if starts[i.id] > now),
-                               key=lambda i: starts[i.id])
-        self.past = [i for i in items if starts[i.id] <= now]
+        # Cancelled bookings are history, whatever the event's date.
+        ahead = [i for i in items if starts[i.id] > now and i.status != "cancelled"]
+        self.upcoming = sorted(ahead, key=lambda i: starts[i.id])
+        ahead_ids = {i.id for i in ahead}
+        self.past = [i for i in items if i.id not in ahead_ids]
         self.loading = False
 
     @rx.event

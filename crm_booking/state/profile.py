@@ -51,7 +51,7 @@ class ProfileState(rx.State):
         except ValidationFailed as problem:
             self.name_error = problem.details.get("name", "")
             self.phone_error = problem.details.get("phone", "")
-            self.error = "Please correct the fields marked below."
+            self.error = "Please correct the highlighted fields."
         except DomainError as problem:
             self.error = problem.message
         else:

@@ -118,7 +118,7 @@ def test_facilitator_creates_sees_booking_exports_and_cancels(page: Page, ui_app
     expect(page.get_by_role("status").filter(has_text="is cancelled")).to_contain_text(
         "1 booking cancelled; 1 refund processed, ₹750 in total.")
     expect(card).to_contain_text("Cancelled")
-    mine = ui_app.client.get(f"/bookings?status=cancelled", headers=attendee.headers).json()
+    mine = ui_app.client.get("/bookings?status=cancelled", headers=attendee.headers).json()
     assert [b["payment_status"] for b in mine["bookings"]] == ["refunded"]
     visit_checked(page, "16-dashboard-cancelled")
 
