@@ -16,7 +16,7 @@ from crm_booking.errors import DomainError
 from crm_booking.models import Booking, User
 from crm_booking.services import events
 from crm_booking.state import formatting as fmt
-from crm_booking.state.session import login_redirect, signed_in_user
+from crm_booking.state.session import last_path_segment, login_redirect, signed_in_user
 
 CSV_COLUMNS = ["Name", "Email", "Phone", "Booking reference", "Booking status", "Payment status",
                "Amount (INR)", "Booked at (UTC)"]
@@ -72,7 +72,7 @@ class AttendeesState(rx.State):
     error: str = ""
 
     def _event_id(self) -> int:
-        raw = str(self.router.page.params.get("event_id", ""))
+        raw = last_path_segment(self)
         return int(raw) if raw.isdigit() else 0
 
     @rx.event

@@ -15,7 +15,7 @@ from crm_booking.errors import DomainError
 from crm_booking.services import booking, payment
 from crm_booking.services.booking import BookingRow
 from crm_booking.state import formatting as fmt
-from crm_booking.state.session import login_redirect, signed_in_user
+from crm_booking.state.session import last_path_segment, login_redirect, signed_in_user
 
 
 @dataclasses.dataclass
@@ -84,7 +84,7 @@ class ConfirmationState(rx.State):
 
     @rx.event
     async def load(self) -> AsyncIterator[EventSpec | None]:
-        reference = str(self.router.page.params.get("reference", ""))
+        reference = last_path_segment(self)
         user_id = await signed_in_user(self)
         if user_id is None:
             yield login_redirect(f"/booking/{reference}")

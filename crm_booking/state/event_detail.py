@@ -12,7 +12,7 @@ from crm_booking import clock
 from crm_booking.errors import DomainError
 from crm_booking.services import booking, events, payment
 from crm_booking.state.cards import EventCard, event_card
-from crm_booking.state.session import full_page_redirect, login_redirect, signed_in_user
+from crm_booking.state.session import full_page_redirect, last_path_segment, login_redirect, signed_in_user
 
 
 class EventDetailState(rx.State):
@@ -26,7 +26,7 @@ class EventDetailState(rx.State):
     error: str = ""
 
     def _event_id(self) -> int | None:
-        raw = str(self.router.page.params.get("event_id", ""))
+        raw = last_path_segment(self)
         return int(raw) if raw.isdigit() else None
 
     @rx.event

@@ -12,7 +12,13 @@ from reflex.event import EventSpec
 
 from crm_booking.errors import DomainError, ValidationFailed
 from crm_booking.services import auth, web_sessions
-from crm_booking.state.session import SessionState, full_page_redirect, safe_next, session_ticket_url
+from crm_booking.state.session import (
+    SessionState,
+    full_page_redirect,
+    query_parameter,
+    safe_next,
+    session_ticket_url,
+)
 
 
 class LoginState(rx.State):
@@ -46,12 +52,11 @@ class LoginState(rx.State):
 
     @rx.event
     async def load(self) -> AsyncIterator[EventSpec | None]:
-        params = self.router.page.params
-        self.next_path = safe_next(str(params.get("next", "/")))
+        self.next_path = safe_next(query_parameter(self, "next") or "/")
         self._clear()
         self.working = False
         self.notice = ("That sign-in link expired. Please sign in again."
-                       if params.get("expired") else "")
+                       if query_parameter(self, "expired") else "")
         session = await self.get_state(SessionState)
         if await session.current_user_id() is not None:
             yield rx.redirect(self.next_path)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from http.cookies import CookieError, SimpleCookie
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import reflex as rx
 from reflex.event import EventSpec
@@ -31,6 +31,15 @@ def safe_next(value: str | None) -> str:
     if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
         return "/"
     return value
+
+
+def last_path_segment(state: rx.State) -> str:
+    """The dynamic part of routes like /events/[event_id] (the last segment of the URL)."""
+    return unquote(state.router.url.path.rstrip("/").rsplit("/", 1)[-1])
+
+
+def query_parameter(state: rx.State, name: str) -> str:
+    return str(state.router.url.query_parameters.get(name, ""))
 
 
 def session_ticket_url(ticket: str, next_path: str) -> str:
