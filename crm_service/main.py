@@ -44,6 +44,17 @@ NOTIFY_MESSAGES = {
 }
 
 
+# Documented in the OpenAPI schema (built in-process, not served) for the fuzzing suite.
+_ERROR_BODY = {"content": {"application/json": {"schema": {
+    "type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}}}}
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"description": description, **_ERROR_BODY}
+    for status, description in ((400, "Validation error"), (401, "Missing or wrong token"),
+                                (404, "Not found"), (413, "Request body too large"),
+                                (502, "The SMTP server refused or failed"))
+}
+
+
 def create_app() -> FastAPI:
     # The database engine reads the same cached settings (crm_service.db.get_engine).
     settings = get_settings()
@@ -66,7 +77,8 @@ def create_app() -> FastAPI:
     app.state.settings, app.state.mailer, app.state.service = settings, mailer, service
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.crm_max_body_bytes)
-    app.include_router(protected_routes(), dependencies=[Depends(require_token)])
+    app.include_router(protected_routes(), dependencies=[Depends(require_token)],
+                       responses=ERROR_RESPONSES)
     app.add_api_route("/health", health, methods=["GET"])
     return app
 
@@ -137,7 +149,7 @@ def notify_response(outcome: NotifyOutcome) -> dict[str, Any]:
 async def list_notifications(
     request: Request,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,  # bounded: the database's BIGINT
 ) -> dict[str, Any]:
     service: NotificationService = request.app.state.service
     rows, total = await asyncio.to_thread(service.list_notifications, limit, offset)

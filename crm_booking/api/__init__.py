@@ -9,7 +9,9 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from crm_booking import clock
 from crm_booking.api import auth, bookings, errors, events, facilitator, google, payments, profile, web
+from crm_booking.api.body_limit import RequestSizeLimit
 from crm_booking.api.fallback import JsonFallbackErrors
+from crm_booking.api.openapi_errors import install as document_error_responses
 from crm_booking.api.schemas import Health
 from crm_booking.services.views import utc_timestamp
 from crm_booking.settings import get_settings
@@ -39,7 +41,9 @@ def create_api() -> FastAPI:
         redoc_url="/redoc",
     )
     errors.install(api)
+    document_error_responses(api)
     api.add_middleware(JsonFallbackErrors, router=api.router)
+    api.add_middleware(RequestSizeLimit, max_bytes=settings.MAX_REQUEST_BYTES)
 
     @api.middleware("http")
     async def limits_and_headers(

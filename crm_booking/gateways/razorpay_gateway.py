@@ -57,6 +57,8 @@ class RazorpayGateway:
     # --- signatures ---------------------------------------------------------------------------
 
     def verify_payment_signature(self, *, order_id: str, payment_id: str, signature: str) -> bool:
+        if not signature.isascii():  # hmac.compare_digest raises TypeError on non-ASCII text
+            return False
         try:
             return bool(self._client.utility.verify_payment_signature({
                 "razorpay_order_id": order_id, "razorpay_payment_id": payment_id,
@@ -68,6 +70,8 @@ class RazorpayGateway:
     def verify_webhook_signature(self, *, body: str, signature: str) -> bool:
         if not self._webhook_secret:
             return False  # without a secret no webhook can be trusted
+        if not signature.isascii():  # hmac.compare_digest raises TypeError on non-ASCII text
+            return False
         try:
             return bool(self._client.utility.verify_webhook_signature(
                 body, signature, self._webhook_secret))
