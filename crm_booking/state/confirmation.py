@@ -63,8 +63,8 @@ def _explanation(row: BookingRow, minutes: int) -> str:
     if b.status == "cancelled":
         return "This booking was cancelled."
     if b.payment_status == "failed":
-        reason = b.payment_error_description or "The payment did not go through."
-        return f"{reason} Your seat is held for {fmt.minutes_phrase(minutes)} more."
+        reason = (b.payment_error_description or "The payment did not go through").rstrip(". ")
+        return f"Payment failed: {reason}. Your seat is held for {fmt.minutes_phrase(minutes)} more."
     if b.payment_status == "pending":
         return (f"We have not received your payment yet. Your seat is held for "
                 f"{fmt.minutes_phrase(minutes)}.")
