@@ -9,6 +9,7 @@ it arrives (`scanning_client`), so a leak anywhere fails the test that caused it
 from __future__ import annotations
 
 import secrets
+import socket
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -215,6 +216,38 @@ def rel(tmp_path_factory: pytest.TempPathFactory, rel_fake_razorpay: FakeRazorpa
 def client(rel: Stack) -> Iterator[httpx.Client]:
     with rel.client() as http:
         yield http
+
+
+class BlackHole:
+    """A TCP server that accepts connections and never answers: a gateway that times out."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.fixture(scope="session")
+def stalled_gateway_app(tmp_path_factory: pytest.TempPathFactory, rel_fake_razorpay: FakeRazorpay,
+                        ) -> Iterator[Stack]:
+    """An app whose Razorpay API never answers; also the instance with a configured CORS origin."""
+    hole = BlackHole()
+    for database in own_database("booking_stalled"):
+        clock_file = tmp_path_factory.mktemp("stalled-clock") / "offset"
+        clock_file.write_text("0")
+        stack = start_stack(name="stalled-gateway", database=database, fake=rel_fake_razorpay,
+                            crm=None, clock_file=clock_file, RAZORPAY_API_URL=hole.url,
+                            RAZORPAY_TIMEOUT_SECONDS="1",
+                            CORS_ALLOWED_ORIGINS="https://partner.example")
+        try:
+            yield stack
+        finally:
+            stack.server.stop()
+    hole.close()
 
 
 def reliability_logs() -> list[Path]:

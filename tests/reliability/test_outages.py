@@ -11,21 +11,18 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.crm.conftest import CrmProcess, notify_payload
 from tests.fakes.razorpay_server import FakeRazorpay
 from tests.fakes.smtp_server import free_port
-from tests.reliability.conftest import Stack, own_database, start_stack, wait_for
+from tests.reliability.conftest import Stack, wait_for
 from tests.support import api as client_api
 
 PG_VERSION = sorted(os.listdir("/etc/postgresql"))[-1]  # the local cluster the tests use
@@ -116,38 +113,6 @@ def test_smtp_down_crm_answers_and_records_the_failure(start_crm: Any) -> None:
         listed = client.get("/notifications").json()["notifications"]
     [stored] = [n for n in listed if n["booking_id"] == payload["booking_id"]]
     assert stored["status"] == "failed" and stored["response"]
-
-
-class BlackHole:
-    """A TCP server that accepts connections and never answers: a gateway that times out."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-
-    def close(self) -> None:
-        self.sock.close()
-
-
-@pytest.fixture(scope="module")
-def stalled_gateway_app(tmp_path_factory: pytest.TempPathFactory, rel_fake_razorpay: FakeRazorpay,
-                        ) -> Iterator[Stack]:
-    """An app whose Razorpay API never answers; also the instance with a configured CORS origin."""
-    hole = BlackHole()
-    for database in own_database("booking_stalled"):
-        clock_file = tmp_path_factory.mktemp("stalled-clock") / "offset"
-        clock_file.write_text("0")
-        stack = start_stack(name="stalled-gateway", database=database, fake=rel_fake_razorpay,
-                            crm=None, clock_file=clock_file, RAZORPAY_API_URL=hole.url,
-                            RAZORPAY_TIMEOUT_SECONDS="1",
-                            CORS_ALLOWED_ORIGINS="https://partner.example")
-        try:
-            yield stack
-        finally:
-            stack.server.stop()
-    hole.close()
 
 
 def test_razorpay_timeout_booking_still_answers_with_payment_url(stalled_gateway_app: Stack) -> None:
