@@ -51,8 +51,10 @@ def engine_for(url: str) -> Engine:
         )
         _configure_sqlite(engine)
         return engine
+    # pool_size covers a worker's usual concurrency: connections above it are closed on return,
+    # and under load that meant a new PostgreSQL backend per request (see bench/RESULTS.md).
     return sa.create_engine(
-        url, pool_pre_ping=True, pool_size=10, max_overflow=20, pool_timeout=10
+        url, pool_pre_ping=True, pool_size=20, max_overflow=10, pool_timeout=10
     )
 
 
