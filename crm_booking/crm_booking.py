@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import reflex as rx
 
-from crm_booking import jobs
+from crm_booking import jobs, log_filters
 from crm_booking.api import create_api
 from crm_booking.pages import register_pages
 from crm_booking.settings import get_settings
 
 get_settings().check_production_ready()
+log_filters.install()
 
 api = create_api()
 
