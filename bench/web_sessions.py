@@ -1,0 +1,137 @@
+"""Many browser sessions at once, over Reflex's own websocket (socket.io at /_event), speaking
+the protocol the compiled frontend speaks (see reflex's web/utils/state.js):
+
+* connect with `?token=<tab token>` and the hydrate event in the socket.io CONNECT packet;
+* the server answers with state deltas and events for the client to send back (on_load);
+* later events are `{token, name, payload, router_data}` emitted as "event".
+
+A session "browses" the home page: it loads (hydrate + on_load: the events list from the
+database) and then switches the event-type filter, each a round trip measured until the
+home page's state delta arrives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import socketio
+
+ROOT = "reflex___state____state"
+HOME = f"{ROOT}.crm_booking___state___home____home_state"
+ROUTER = {"pathname": "/", "asPath": "/"}
+NAMESPACE = "/_event"  # the frontend connects to ws://host/_event: path and namespace
+FILTERS = ("session", "workshop", "retreat", "")
+
+
+@dataclass
+class SessionStats:
+    round_trips: list[float] = field(default_factory=list)
+    first_load: float | None = None
+    failures: int = 0
+    events_sent: int = 0
+
+
+class BrowserSession:
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.token = str(uuid.uuid4())
+        self.client = socketio.AsyncClient(reconnection=False)
+        self.updates: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.sent = 1  # the hydrate event rides in the CONNECT packet
+        self.client.on("event", self._on_update, namespace=NAMESPACE)
+
+    async def _on_update(self, update: dict[str, Any]) -> None:
+        for event in update.get("events") or []:
+            # Events the backend asks the page to send back (on_load handlers), not UI scripts.
+            if not str(event.get("name", "")).startswith("_"):
+                await self.emit(event["name"], event.get("payload") or {})
+        await self.updates.put(update)
+
+    async def emit(self, name: str, payload: dict[str, Any]) -> None:
+        self.sent += 1
+        await self.client.emit("event", {"token": self.token, "name": name, "payload": payload,
+                                         "router_data": ROUTER}, namespace=NAMESPACE)
+
+    async def _until_home_delta(self, done: Any, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            update = await asyncio.wait_for(self.updates.get(), deadline - time.monotonic())
+            home = (update.get("delta") or {}).get(HOME)
+            if home is not None and done(home):
+                return
+
+    async def open_home_page(self, timeout: float = 30) -> float:
+        started = time.perf_counter()
+        hydrate = {"token": self.token, "name": f"{ROOT}.hydrate_and_load", "payload": {},
+                   "router_data": ROUTER}
+        await self.client.connect(f"{self.base_url}?token={self.token}", transports=["websocket"],
+                                  socketio_path="/_event",
+                                  namespaces=[NAMESPACE],
+                                  auth={"event": hydrate}, wait_timeout=timeout)
+        await self._until_home_delta(lambda home: home.get("loading_rx_state_") is False, timeout)
+        return time.perf_counter() - started
+
+    async def filter_by(self, value: str, timeout: float = 30) -> float:
+        started = time.perf_counter()
+        await self.emit(f"{HOME}.set_type", {"value": value})
+        await self._until_home_delta(lambda home: home.get("filter_type_rx_state_") == value, timeout)
+        return time.perf_counter() - started
+
+    async def close(self) -> None:
+        await self.client.disconnect()
+
+
+async def _browse(base_url: str, stop_at: float, stats: SessionStats) -> None:
+    session = BrowserSession(base_url)
+    try:
+        stats.first_load = await session.open_home_page()
+        turn = 0
+        while time.monotonic() < stop_at:
+            stats.round_trips.append(await session.filter_by(FILTERS[turn % len(FILTERS)]))
+            turn += 1
+    except (TimeoutError, socketio.exceptions.SocketIOError, OSError):
+        stats.failures += 1
+    finally:
+        stats.events_sent = session.sent
+        await session.close()
+
+
+@dataclass(frozen=True)
+class WebResult:
+    sessions: int
+    events_per_second: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    load_p50_ms: float
+    failures: int
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+async def _run(base_url: str, sessions: int, seconds: float) -> WebResult:
+    all_stats = [SessionStats() for _ in range(sessions)]
+    stop_at = time.monotonic() + seconds
+    started = time.monotonic()
+    await asyncio.gather(*(_browse(base_url, stop_at, stats) for stats in all_stats))
+    elapsed = time.monotonic() - started
+    trips = [t for s in all_stats for t in s.round_trips]
+    loads = [s.first_load for s in all_stats if s.first_load is not None]
+    handled = sum(s.events_sent for s in all_stats)
+    return WebResult(sessions, handled / elapsed, _percentile(trips, 0.5), _percentile(trips, 0.95),
+                     _percentile(trips, 0.99), statistics.median(loads) * 1000 if loads else float("nan"),
+                     sum(s.failures for s in all_stats))
+
+
+def browse(base_url: str, *, sessions: int, seconds: float) -> WebResult:
+    return asyncio.run(_run(base_url, sessions, seconds))
