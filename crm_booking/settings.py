@@ -64,7 +64,7 @@ class Settings(BaseSettings):
 
     JOBS_ENABLED: bool = True
     JOB_INTERVAL_SECONDS: float = 2.0
-    OUTBOX_MAX_ATTEMPTS: int = 12
+    OUTBOX_CONCURRENCY: int = Field(default=8, ge=1, le=64)
     OUTBOX_BACKOFF_BASE_SECONDS: float = 1.0
     OUTBOX_BACKOFF_MAX_SECONDS: float = 300.0
 

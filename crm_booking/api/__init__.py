@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 
 from crm_booking import clock
 from crm_booking.api import auth, bookings, errors, events, facilitator, google, payments, profile, web
 from crm_booking.api.body_limit import RequestSizeLimit
 from crm_booking.api.fallback import JsonFallbackErrors
+from crm_booking.api.headers import SecurityHeaders
 from crm_booking.api.openapi_errors import install as document_error_responses
 from crm_booking.api.schemas import Health
 from crm_booking.services.views import utc_timestamp
 from crm_booking.settings import get_settings
 
 UI_PATH = "/app/"
-
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "strict-origin-when-cross-origin",
-}
-
 
 def _wants_html(request: Request) -> bool:
     accept = request.headers.get("accept", "")
@@ -44,18 +36,7 @@ def create_api() -> FastAPI:
     document_error_responses(api)
     api.add_middleware(JsonFallbackErrors, router=api.router)
     api.add_middleware(RequestSizeLimit, max_bytes=settings.MAX_REQUEST_BYTES)
-
-    @api.middleware("http")
-    async def limits_and_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > settings.MAX_REQUEST_BYTES:
-            return JSONResponse(status_code=413, content={"error": "Request body too large"})
-        response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
+    api.add_middleware(SecurityHeaders)
 
     @api.get("/", response_model=Health, tags=["health"], summary="Health check")
     def health(request: Request) -> Response | dict:  # type: ignore[type-arg]

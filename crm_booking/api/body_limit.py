@@ -20,11 +20,20 @@ class RequestSizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if self._declared_too_large(scope):
+            await _refuse(send)  # refused before reading a byte of it
+            return
         body, within_limit = await self._read_capped(receive)
         if not within_limit:
             await _refuse(send)
             return
         await self.app(scope, _replay(body, receive), send)
+
+    def _declared_too_large(self, scope: Scope) -> bool:
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                return value.isdigit() and int(value) > self.max_bytes
+        return False
 
     async def _read_capped(self, receive: Receive) -> tuple[bytes, bool]:
         chunks: list[bytes] = []
