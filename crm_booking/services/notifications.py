@@ -124,7 +124,10 @@ def _claim(limit: int) -> list[OutboxMessage]:
             select(OutboxMessage)
             .where(OutboxMessage.status == OutboxStatus.PENDING.value,
                    col(OutboxMessage.next_attempt_at) <= now)
-            .order_by(col(OutboxMessage.id))
+            # Receipts, failures and cancellations go before "booking created" notices: under
+            # a booking rush those are the bulk, and a paid receipt should not queue behind them.
+            .order_by(sa.case((col(OutboxMessage.action) == Action.BOOKING_CREATED.value, 1), else_=0),
+                      col(OutboxMessage.id))
             .limit(limit)
         )
         if session.get_bind().dialect.name != "sqlite":
