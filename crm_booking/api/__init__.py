@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 
 from crm_booking import clock
 from crm_booking.api import auth, bookings, errors, events, facilitator, google, payments, profile, web
-from crm_booking.api.body_limit import RequestSizeLimit
 from crm_booking.api.fallback import JsonFallbackErrors
 from crm_booking.api.headers import SecurityHeaders
 from crm_booking.api.openapi_errors import install as document_error_responses
@@ -34,8 +34,10 @@ def create_api() -> FastAPI:
     )
     errors.install(api)
     document_error_responses(api)
+    # Starlette's limiter counts the bytes actually received, so a chunked upload cannot slip
+    # past the cap; it sits inside JsonFallbackErrors, which gives its 413 the error shape.
+    api.add_middleware(RequestBodyLimitMiddleware, max_body_size=settings.MAX_REQUEST_BYTES)
     api.add_middleware(JsonFallbackErrors, router=api.router)
-    api.add_middleware(RequestSizeLimit, max_bytes=settings.MAX_REQUEST_BYTES)
     api.add_middleware(SecurityHeaders)
 
     @api.get("/", response_model=Health, tags=["health"], summary="Health check")

@@ -63,7 +63,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        detail = exc.detail if isinstance(exc.detail, str) and exc.status_code not in (404, 405) else None
+        # Our own wording for the framework's generic answers; a DomainError never gets here.
+        detail = exc.detail if isinstance(exc.detail, str) and exc.status_code not in _STATUS_MESSAGES else None
         message = detail or _STATUS_MESSAGES.get(exc.status_code, "Request failed")
         return error_response(exc.status_code, {"error": message}, getattr(exc, "headers", None))
 

@@ -1,6 +1,7 @@
-"""Paths that match no API route fall through to Reflex, which answers 404/405 in plain text.
-This middleware turns those answers into the documented JSON error shape, except under the
-UI prefix, where the UI's own 404 page is right."""
+"""Paths that match no API route fall through to Reflex, which answers 404/405 in plain text,
+and the body-size limiter answers 413 in plain text. This middleware turns those answers into
+the documented JSON error shape, except under the UI prefix, where the UI's own 404 page is
+right."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import json
 from starlette.routing import Match, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-_MESSAGES = {404: "Resource not found", 405: "Method not allowed"}
+_MESSAGES = {404: "Resource not found", 405: "Method not allowed", 413: "Request body too large"}
 _UI_PREFIXES = ("/app", "/_event", "/_upload")
 
 
