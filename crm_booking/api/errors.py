@@ -64,8 +64,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         # Our own wording for the framework's generic answers; a DomainError never gets here.
-        detail = exc.detail if isinstance(exc.detail, str) and exc.status_code not in _STATUS_MESSAGES else None
-        message = detail or _STATUS_MESSAGES.get(exc.status_code, "Request failed")
+        generic = _STATUS_MESSAGES.get(exc.status_code)
+        message = generic or (exc.detail if isinstance(exc.detail, str) else "Request failed")
         return error_response(exc.status_code, {"error": message}, getattr(exc, "headers", None))
 
     @app.exception_handler(sa.exc.OperationalError)
