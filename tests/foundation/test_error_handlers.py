@@ -4,6 +4,7 @@ database is unreachable. A route that fails on purpose is added to the real API 
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import sqlalchemy as sa
@@ -17,7 +18,9 @@ def _get(path: str) -> httpx.Response:
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             return await client.get(path)
 
-    return asyncio.run(call())
+    # In a thread of its own: the browser tests' Playwright keeps an event loop on this one.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, call()).result()
 
 
 def _app_with_failing_routes():
