@@ -68,6 +68,12 @@ def install(app: FastAPI) -> None:
         message = generic or (exc.detail if isinstance(exc.detail, str) else "Request failed")
         return error_response(exc.status_code, {"error": message}, getattr(exc, "headers", None))
 
+    @app.exception_handler(UnicodeEncodeError)
+    async def _unstorable_text(_: Request, exc: UnicodeEncodeError) -> JSONResponse:
+        # Safety net for text that reached a query without passing a body model (query strings).
+        return error_response(400, {"error": "Validation error",
+                                    "details": {"body": "Text must be valid Unicode"}})
+
     @app.exception_handler(sa.exc.OperationalError)
     @app.exception_handler(sa.exc.InterfaceError)
     @app.exception_handler(sa.exc.TimeoutError)

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from crm_booking.api.deps import CurrentUser
+from crm_booking.api.schemas import ValidText
 from crm_booking.errors import DomainError
 from crm_booking.services import events, payment, refund, views
 from crm_booking.settings import get_settings
@@ -25,7 +26,7 @@ router = APIRouter(tags=["payments"])
 TEMPLATE_PATH = Path(__file__).resolve().parent.parent / "templates" / "checkout.html"
 
 
-class _Callback(BaseModel):
+class _Callback(ValidText):
     # Razorpay's handlers send more than we read; unknown fields are ignored, not refused.
     model_config = ConfigDict(extra="ignore")
 

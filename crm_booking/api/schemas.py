@@ -7,12 +7,24 @@ Request models forbid unknown fields: a client cannot slip in `role`, `payment_s
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 
-class Strict(BaseModel):
+class ValidText(BaseModel):
+    """JSON may carry lone surrogates (`"\\ud800"`), which no database can store as UTF-8:
+    refuse them here, as a validation error on the field, not later as a failed write."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_lone_surrogates(cls, value: Any) -> Any:
+        if isinstance(value, str) and any("\ud800" <= ch <= "\udfff" for ch in value):
+            raise ValueError("Text must be valid Unicode")
+        return value
+
+
+class Strict(ValidText):
     model_config = ConfigDict(extra="forbid")
 
 

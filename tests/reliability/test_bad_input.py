@@ -168,3 +168,15 @@ def test_oversized_bodies_are_refused_with_or_without_length(rel: Stack, client:
     _assert_error(chunked, 413)
     assert time.monotonic() - started < 10
     assert _counts(rel) == before
+
+
+def test_lone_surrogates_are_a_validation_error_not_a_500(client: httpx.Client, rel: Any) -> None:
+    """Found by the fuzzer: JSON "\\ud800" escapes cannot be stored as UTF-8."""
+    failure = client.post("/payment/failure", content=b'{"razorpay_order_id": "\\udaa3x", "error_description": "O\\ud965"}',
+                          headers={"Content-Type": "application/json"})
+    assert failure.status_code == 400
+    assert failure.json()["error"] == "Validation error"
+    assert "razorpay_order_id" in failure.json()["details"]
+    booking = client.post("/bookings", content=b'{"event_id": 1, "notes": "\\ud800"}',
+                          headers={"Content-Type": "application/json", **rel.attendee(client).headers})
+    assert booking.status_code == 400 and "notes" in booking.json()["details"]
