@@ -165,15 +165,6 @@ def _active_holds(session: Session, user_id: int, now: datetime) -> int:
     ).one()
 
 
-def _already_booked(session: Session, user_id: int, event_id: int) -> bool:
-    return session.exec(
-        select(Booking.id).where(
-            Booking.user_id == user_id, Booking.event_id == event_id,
-            Booking.status == BookingStatus.CONFIRMED.value,
-        )
-    ).first() is not None
-
-
 def create_booking(*, user_id: int, event_id: int, notes: str | None = None) -> BookingRow:
     if notes is not None and len(notes) > MAX_NOTES:
         raise ValidationFailed({"notes": f"Must be at most {MAX_NOTES} characters"})
@@ -183,7 +174,8 @@ def create_booking(*, user_id: int, event_id: int, notes: str | None = None) -> 
             row = _create_in(session, user_id=user_id, event_id=event_id,
                              notes=notes, hold=timedelta(minutes=settings.BOOKING_HOLD_MINUTES))
     except sa.exc.IntegrityError as exc:
-        # The partial unique index caught a concurrent second booking by the same person.
+        if not _is_duplicate_booking(exc):
+            raise
         raise BadRequest("You already have a booking for this event") from exc
     return row
 
@@ -192,7 +184,11 @@ def _create_in(session: Session, *, user_id: int, event_id: int, notes: str | No
                hold: timedelta) -> BookingRow:
     now = clock.now()
     user = session.get(User, user_id)
-    event = session.get(Event, event_id)
+    # The facilitator comes in the same statement: the notification below needs them.
+    found = session.exec(
+        select(Event, User).join(User, col(User.id) == Event.facilitator_id).where(Event.id == event_id)
+    ).first()
+    event = found[0] if found else None
     if user is None or not user.is_active:
         raise NotFound("User not found")
     if event is None or event.deleted_at is not None:
@@ -201,12 +197,9 @@ def _create_in(session: Session, *, user_id: int, event_id: int, notes: str | No
         raise BadRequest("Event is not open for booking")
     if clock.as_utc(event.start_at) <= now:
         raise BadRequest("Event has already started")
-    if _already_booked(session, user_id, event_id):
-        raise BadRequest("You already have a booking for this event")
     paid = event.price > 0
     if paid and _active_holds(session, user_id, now) >= get_settings().MAX_ACTIVE_HOLDS_PER_USER:
         raise TooManyRequests("Too many unpaid bookings; pay for or cancel one first")
-    _release_lapsed_holds(session, event)
     booking = Booking(
         user_id=user_id, event_id=event_id, notes=(notes or None),
         status=BookingStatus.CONFIRMED.value,
@@ -217,6 +210,7 @@ def _create_in(session: Session, *, user_id: int, event_id: int, notes: str | No
         created_at=now, updated_at=now,
     )
     session.add(booking)
+    # A second live booking by the same person fails here, on the partial unique index.
     session.flush()
     booking.booking_reference = reference_for(booking.id, now)  # type: ignore[arg-type]
     session.add(booking)
@@ -225,10 +219,20 @@ def _create_in(session: Session, *, user_id: int, event_id: int, notes: str | No
     session.flush()
     # The seat is taken last: the event row stays locked from this UPDATE until the commit, so
     # every other booking for the same event waits only for that, not for the inserts above
-    # (measured on a hot event in bench/RESULTS.md). "Full" rolls it all back.
-    if not _take_seat(session, event_id):
+    # (measured on a hot event in bench/RESULTS.md). Only when the event looks full are lapsed
+    # holds given back first; "full" after that rolls everything back.
+    if not _take_seat(session, event_id) and not (
+        _release_lapsed_holds(session, event) and _take_seat(session, event_id)
+    ):
         raise BadRequest("Event is full")
     return BookingRow(booking, event, user)
+
+
+def _is_duplicate_booking(error: sa.exc.IntegrityError) -> bool:
+    text = str(error.orig)
+    # PostgreSQL names the index; SQLite names its columns.
+    return ("uq_bookings_one_active_per_user_event" in text
+            or "bookings.user_id, bookings.event_id" in text)
 
 
 # --- read -------------------------------------------------------------------------------------

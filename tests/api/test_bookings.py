@@ -180,3 +180,24 @@ def test_rebooking_after_cancel_is_allowed(api):
     first = book(api, attendee, event["id"]).json()["booking"]["id"]
     api.post(f"/bookings/{first}/cancel", headers=attendee.headers)
     assert book(api, attendee, event["id"]).status_code == 201
+
+
+def test_a_lapsed_hold_gives_its_seat_to_the_next_attendee(api, clock_file):
+    """A lapsed hold's seat goes to the next attendee, whether the expiry job or the booking
+    itself (when the event looks full) gives it back."""
+    from crm_booking.db import transaction
+    from crm_booking.models import Booking
+
+    event = create_event(api, new_facilitator(api), price=100, max_participants=1)
+    holder = new_attendee(api)
+    held = book(api, holder, event["id"]).json()["booking"]
+    with transaction() as session:  # the hold lapsed a minute ago
+        stored = session.get(Booking, held["id"])
+        from datetime import timedelta
+
+        stored.hold_expires_at = stored.hold_expires_at - timedelta(minutes=16)
+        session.add(stored)
+    late = book(api, new_attendee(api), event["id"])
+    assert late.status_code == 201, late.text
+    assert api.get(f"/bookings/{held['id']}", headers=holder.headers).json()["cancellation_reason"] == "hold_expired"
+    assert api.get(f"/events/{event['id']}").json()["current_participants"] == 1
