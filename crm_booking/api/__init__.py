@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 
 from crm_booking import clock
 from crm_booking.api import auth, bookings, errors, events, facilitator, google, payments, profile, web
+from crm_booking.api.deps import storable_query
 from crm_booking.api.fallback import JsonFallbackErrors
 from crm_booking.api.headers import SecurityHeaders
 from crm_booking.api.openapi_errors import install as document_error_responses
@@ -31,6 +32,7 @@ def create_api() -> FastAPI:
         "See shared/spec/booking-api.md.",
         docs_url="/docs",
         redoc_url="/redoc",
+        dependencies=[Depends(storable_query)],
     )
     errors.install(api)
     document_error_responses(api)

@@ -12,15 +12,25 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 
+def storable_text_problem(value: str) -> str | None:
+    """Text no database can keep: NUL characters (PostgreSQL refuses them) and lone surrogates
+    from JSON escapes like "\\ud800" (not encodable as UTF-8)."""
+    if "\x00" in value:
+        return "Text must not contain NUL characters"
+    if any("\ud800" <= ch <= "\udfff" for ch in value):
+        return "Text must be valid Unicode"
+    return None
+
+
 class ValidText(BaseModel):
-    """JSON may carry lone surrogates (`"\\ud800"`), which no database can store as UTF-8:
-    refuse them here, as a validation error on the field, not later as a failed write."""
+    """Refuse unstorable text as a validation error on its field, not later as a failed write."""
 
     @field_validator("*", mode="after")
     @classmethod
-    def _no_lone_surrogates(cls, value: Any) -> Any:
-        if isinstance(value, str) and any("\ud800" <= ch <= "\udfff" for ch in value):
-            raise ValueError("Text must be valid Unicode")
+    def _storable_text(cls, value: Any) -> Any:
+        problem = storable_text_problem(value) if isinstance(value, str) else None
+        if problem:
+            raise ValueError(problem)
         return value
 
 

@@ -180,3 +180,14 @@ def test_lone_surrogates_are_a_validation_error_not_a_500(client: httpx.Client, 
     booking = client.post("/bookings", content=b'{"event_id": 1, "notes": "\\ud800"}',
                           headers={"Content-Type": "application/json", **rel.attendee(client).headers})
     assert booking.status_code == 400 and "notes" in booking.json()["details"]
+
+
+def test_nul_characters_are_a_validation_error_not_a_500(client: httpx.Client) -> None:
+    """Found by the fuzzer: PostgreSQL cannot store NUL characters."""
+    failure = client.post("/payment/failure", json={"razorpay_order_id": "order_\u0000x"})
+    assert failure.status_code == 400
+    assert failure.json()["details"]["razorpay_order_id"] == "Text must not contain NUL characters"
+    state = client.get("/auth/google/callback", params={"state": "a\u0000b", "code": "c"})
+    assert state.status_code == 400 and state.json()["details"] == {"state": "Text must not contain NUL characters"}
+    listing = client.get("/events", params={"type": "session\u0000"})
+    assert listing.status_code == 400
