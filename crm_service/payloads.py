@@ -6,7 +6,15 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 from pydantic import ValidationError as PydanticValidationError
 
 Action = Literal[
@@ -71,6 +79,14 @@ class _Body(BaseModel):
         if isinstance(data, dict):
             return {key: value for key, value in data.items() if value is not None and value != ""}
         return data
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable_text(cls, value: Any) -> Any:
+        # PostgreSQL cannot store NUL characters; refuse them as a 400 on the field, not a 500.
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        return value
 
 
 class UserInfo(_Body):

@@ -100,6 +100,15 @@ def test_wrongly_typed_fields_report_each_field(crm_api: httpx.Client) -> None:
     }
 
 
+def test_nul_characters_are_a_validation_error(crm_api: httpx.Client) -> None:
+    """PostgreSQL cannot store NUL: a 400 naming the fields, never a 500."""
+    payload = notify_payload(user={"name": "Asha\u0000Rao"})
+    response = crm_api.post("/notify", json=payload)
+    assert response.status_code == 400
+    assert response.json() == {"error": "Validation error",
+                               "details": {"user.name": "must not contain NUL characters"}}
+
+
 def test_oversized_body_is_refused_with_413(crm_api: httpx.Client) -> None:
     response = crm_api.post("/notify", content=b"x" * (300 * 1024))
     assert response.status_code == 413
