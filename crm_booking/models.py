@@ -73,6 +73,9 @@ class User(SQLModel, table=True):
     is_verified: bool = False
     google_id: str | None = Field(default=None, max_length=64, sa_column_kwargs={"unique": True})
     profile_picture: str | None = Field(default=None, max_length=1024)
+    # Tokens issued before this instant are refused (set when a Google sign-in takes over an
+    # account whose email address we had never verified).
+    tokens_valid_after: datetime | None = Field(default=None, sa_column=_tz_datetime())
     created_at: datetime = Field(default_factory=now, sa_column=_tz_datetime(nullable=False))
     updated_at: datetime = Field(default_factory=now, sa_column=_tz_datetime(nullable=False))
 

@@ -129,7 +129,9 @@ def _encode(user: User, token_type: str, lifetime: timedelta) -> str:
         "sub": str(user.id),
         "type": token_type,
         "jti": uuid.uuid4().hex,
-        "iat": int(issued.timestamp()),
+        # Sub-second precision, so tokens issued just before a revocation instant are told apart
+        # from those issued just after it (tokens_valid_after).
+        "iat": issued.timestamp(),
         "exp": int((issued + lifetime).timestamp()),
     }
     return jwt.encode(claims, get_settings().JWT_SECRET_KEY, algorithm=JWT_ALGORITHM)
@@ -175,6 +177,10 @@ def _active_user(session: Session, claims: dict[str, Any]) -> User:
         raise Unauthorized() from exc
     user = session.get(User, user_id)
     if user is None or not user.is_active:
+        raise Unauthorized()
+    if user.tokens_valid_after is not None and claims["iat"] < clock.as_utc(
+        user.tokens_valid_after
+    ).timestamp():
         raise Unauthorized()
     return user
 
@@ -385,10 +391,23 @@ def _link_or_create_google_user(
     if same_email.google_id is not None:
         raise BadRequest("This email address is linked to a different Google account")
     # Google has verified that this person owns the address, which is what we ask of a link.
+    if not same_email.is_verified:
+        _evict_unverified_holder(session, same_email)
     same_email.google_id = google_id
     same_email.profile_picture = picture or same_email.profile_picture
     same_email.is_verified = True
     return same_email
+
+
+def _evict_unverified_holder(session: Session, user: User) -> None:
+    """Whoever registered this address with a password never proved they own it; Google just
+    proved someone else does. Their password, tokens and browser sessions stop working, so an
+    account pre-registered with another person's address cannot be kept (pre-hijacking)."""
+    from crm_booking.models import WebSession
+
+    user.password_hash = None
+    user.tokens_valid_after = clock.now()
+    session.exec(sa.delete(WebSession).where(WebSession.user_id == user.id))  # type: ignore[call-overload, arg-type]
 
 
 def sign_in_with_google(

@@ -136,9 +136,41 @@ def test_google_sign_in_links_the_password_account_with_the_same_email(
     assert user["google_id"] == identity.sub and user["profile_picture"] == identity.picture
     [stored] = users_matching(email=identity.email, google_id=identity.sub)
     assert stored.is_verified
-    # The password keeps working after the link.
+
+
+def test_linking_an_unverified_account_evicts_whoever_registered_the_address(
+    client: httpx.Client, provider: FakeOIDCProvider
+) -> None:
+    """Someone registered this address with a password without proving they own it; once its
+    real owner signs in with Google, that password and its tokens stop working."""
+    identity = provider.identity
+    client.post("/auth/register", json={"email": identity.email, "password": PASSWORD, "name": "Squatter"})
+    squatter = client.post("/auth/login", json={"email": identity.email, "password": PASSWORD}).json()
+    assert client.get("/profile", headers={"Authorization": f"Bearer {squatter['access_token']}"}).status_code == 200
+
+    flow = sign_in(client)
+
+    assert flow.callback.status_code == 200, flow.callback.text
+    owner = flow.callback.json()
+    assert client.get("/profile", headers={"Authorization": f"Bearer {owner['access_token']}"}).status_code == 200
     login = client.post("/auth/login", json={"email": identity.email, "password": PASSWORD})
-    assert login.status_code == 200 and login.json()["user"]["id"] == account_id
+    assert login.status_code == 401 and login.json() == {"error": "Invalid credentials"}
+    for token, path in ((squatter["access_token"], "/profile"), (squatter["refresh_token"], "/auth/refresh")):
+        method = client.get if path == "/profile" else client.post
+        refused = method(path, headers={"Authorization": f"Bearer {token}"})
+        assert refused.status_code == 401 and refused.json() == {"error": "Invalid or expired token"}
+
+
+def test_linking_a_verified_account_keeps_its_password(client: httpx.Client, provider: FakeOIDCProvider) -> None:
+    from crm_booking.models import Role
+    from crm_booking.services import auth
+
+    identity = provider.identity
+    account = auth.create_user(email=identity.email, password=PASSWORD, name="Verified Vera", role=Role.USER)
+
+    assert sign_in(client).callback.json()["user"]["id"] == account.id
+    login = client.post("/auth/login", json={"email": identity.email, "password": PASSWORD})
+    assert login.status_code == 200 and login.json()["user"]["id"] == account.id
 
 
 def test_email_match_ignores_case(client: httpx.Client, provider: FakeOIDCProvider) -> None:
