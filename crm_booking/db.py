@@ -90,6 +90,8 @@ def read_session() -> Iterator[Session]:
         yield session
 
 
-def lock_for_update(statement: Any) -> Any:
+def lock_for_update(session: Session, statement: Any, *, skip_locked: bool = False) -> Any:
     """Row lock on PostgreSQL; SQLite already serialises writers with BEGIN IMMEDIATE."""
-    return statement if is_sqlite() else statement.with_for_update()
+    if session.get_bind().dialect.name == "sqlite":
+        return statement
+    return statement.with_for_update(skip_locked=skip_locked)

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from crm_booking import clock
-from crm_booking.db import read_session, transaction
+from crm_booking.db import lock_for_update, read_session, transaction
 from crm_booking.errors import BadRequest, NotFound, TooManyRequests, ValidationFailed
 from crm_booking.models import Booking, BookingStatus, Event, PaymentStatus, Refund, User
 from crm_booking.services import notifications, refund
@@ -106,9 +106,7 @@ def _expire(session: Session, booking: Booking, event: Event, now: datetime) -> 
 def _release_lapsed_holds(session: Session, event: Event) -> int:
     """Inside a booking transaction: give lapsed holds' seats back before counting."""
     now = clock.now()
-    lapsed = session.exec(_lapsed_holds_query(now, event.id).with_for_update()
-                          if session.get_bind().dialect.name != "sqlite"
-                          else _lapsed_holds_query(now, event.id)).all()
+    lapsed = session.exec(lock_for_update(session, _lapsed_holds_query(now, event.id))).all()
     for booking in lapsed:
         _expire(session, booking, event, now)
     if lapsed:
@@ -129,9 +127,7 @@ def expire_lapsed_holds(limit: int = 200) -> int:
     for booking_id in ids:
         with transaction() as session:
             query = select(Booking).where(Booking.id == booking_id)
-            if session.get_bind().dialect.name != "sqlite":
-                query = query.with_for_update(skip_locked=True)
-            booking = session.exec(query).first()
+            booking = session.exec(lock_for_update(session, query, skip_locked=True)).first()
             now = clock.now()
             if booking is None or not _is_lapsed(booking, now):
                 continue
@@ -299,9 +295,7 @@ def cancellation_quote(*, user_id: int, booking_id: int) -> refund.Quote:
 def cancel_booking(*, user_id: int, booking_id: int) -> CancelResult:
     with transaction() as session:
         query = select(Booking).where(Booking.id == booking_id)
-        if session.get_bind().dialect.name != "sqlite":
-            query = query.with_for_update()
-        booking = session.exec(query).first()
+        booking = session.exec(lock_for_update(session, query)).first()
         if booking is None or booking.user_id != user_id:
             raise NotFound("Booking not found")
         if booking.status == BookingStatus.CANCELLED.value:

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from crm_booking import clock
-from crm_booking.db import read_session, transaction
+from crm_booking.db import lock_for_update, read_session, transaction
 from crm_booking.errors import BadRequest, Forbidden, NotFound, ValidationFailed
 from crm_booking.models import Booking, BookingStatus, Event, EventType, PaymentStatus, Role, User
 from crm_booking.settings import get_settings
@@ -146,8 +146,8 @@ def get_event(event_id: int) -> EventRow:
 
 def _visible_event(session: Session, event_id: int, *, lock: bool = False) -> Event:
     query = select(Event).where(Event.id == event_id, _visible())
-    if lock and session.get_bind().dialect.name != "sqlite":
-        query = query.with_for_update()
+    if lock:
+        query = lock_for_update(session, query)
     event = session.exec(query).first()
     if event is None:
         raise NotFound("Event not found")

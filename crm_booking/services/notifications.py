@@ -14,7 +14,6 @@ import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -23,9 +22,10 @@ from sqlalchemy import event as sa_event
 from sqlmodel import Session, col, select
 
 from crm_booking import clock
-from crm_booking.db import transaction
+from crm_booking.db import lock_for_update, transaction
 from crm_booking.gateways.crm_client import post_notification
 from crm_booking.models import Booking, Event, OutboxMessage, OutboxStatus, User
+from crm_booking.services.views import money
 from crm_booking.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -44,10 +44,6 @@ class Action(StrEnum):
     HOLD_EXPIRED = "hold_expired"
     LATE_PAYMENT_REFUNDED = "late_payment_refunded"
     EVENT_CANCELLED = "event_cancelled"
-
-
-def _money(value: Decimal) -> float:
-    return float(value.quantize(Decimal("0.01")))
 
 
 def build_payload(
@@ -73,7 +69,7 @@ def build_payload(
             "location": event.location,
             "virtual_link": event.virtual_link,
         },
-        "amount": _money(booking.amount),
+        "amount": money(booking.amount),
         "currency": booking.currency,
         "status": booking.status,
         "payment_status": booking.payment_status,
@@ -130,9 +126,7 @@ def _claim(limit: int) -> list[OutboxMessage]:
                       col(OutboxMessage.id))
             .limit(limit)
         )
-        if session.get_bind().dialect.name != "sqlite":
-            query = query.with_for_update(skip_locked=True)
-        claimed = list(session.exec(query).all())
+        claimed = list(session.exec(lock_for_update(session, query, skip_locked=True)).all())
         for message in claimed:
             message.attempts += 1
             message.next_attempt_at = now + LEASE

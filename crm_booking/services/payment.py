@@ -134,7 +134,7 @@ def apply_captured(*, order_id: str, payment_id: str, amount_paise: int | None =
 
 def _locked_booking(session: Session, order_id: str) -> Booking:
     booking = session.exec(
-        lock_for_update(select(Booking).where(Booking.razorpay_order_id == order_id))
+        lock_for_update(session, select(Booking).where(Booking.razorpay_order_id == order_id))
     ).first()
     if booking is None:
         raise NotFound("Booking not found")
