@@ -20,5 +20,9 @@ config = rx.Config(
     redis_url=_settings.REDIS_URL or None,
     telemetry_enabled=False,
     show_built_with_reflex=False,
+    # The Radix theme is configured here (App(theme=...) is deprecated since Reflex 0.9).
+    plugins=[rx.plugins.RadixThemesPlugin(
+        theme=rx.theme(appearance="light", accent_color="teal", radius="medium"),
+    )],
     disable_plugins=[rx.plugins.SitemapPlugin],
 )

@@ -7,7 +7,7 @@ from logging.config import fileConfig
 from sqlmodel import SQLModel
 
 from alembic import context
-from crm_booking import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from crm_booking import models  # registers the tables on SQLModel.metadata
 from crm_booking.db import engine_for
 from crm_booking.settings import get_settings
 
@@ -27,6 +27,7 @@ def run_migrations_offline() -> None:
     context.configure(
         url=url, target_metadata=target_metadata, literal_binds=True,
         render_as_batch=url.startswith("sqlite"), compare_type=True,
+        include_object=models.include_in_autogenerate,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -39,6 +40,7 @@ def run_migrations_online() -> None:
         context.configure(
             connection=connection, target_metadata=target_metadata,
             render_as_batch=url.startswith("sqlite"), compare_type=True,
+            include_object=models.include_in_autogenerate,
         )
         with context.begin_transaction():
             context.run_migrations()

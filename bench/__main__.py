@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import dbsetup, load, report, scenarios, servers, web_sessions
+from bench import capture, dbsetup, load, report, scenarios, servers, web_sessions
 from bench.dbsetup import BenchDatabase
 from bench.load import Measurement
 
@@ -38,6 +38,8 @@ class Bench:
         self.cleanup: list[BenchDatabase] = []
         self.tokens_file = out_dir / "tokens.txt"
         self.tokens: list[str] = []
+        self.replay_file = out_dir / "booking_round_trips.json"
+        self.pgbench_file = out_dir / "pgbench_booking.sql"
 
     # --- set-up -----------------------------------------------------------------------------
 
@@ -54,9 +56,10 @@ class Bench:
 
     @contextmanager
     def app(self, database_url: str, *, workers: int, crm_url: str, name: str,
-            redis: bool = True) -> Iterator[servers.Server]:
+            redis: bool = True, jobs: bool = True) -> Iterator[servers.Server]:
+        extra = {} if jobs else {"JOBS_ENABLED": "false"}
         server = servers.booking_app(database_url=database_url, workers=workers, log_dir=self.out,
-                                     crm_url=crm_url, name=name, redis=redis).start()
+                                     crm_url=crm_url, name=name, redis=redis, extra=extra).start()
         try:
             yield server
         finally:
@@ -64,42 +67,61 @@ class Bench:
 
     # --- measurements -------------------------------------------------------------------------
 
-    def bookings(self, base_url: str, database: BenchDatabase, clients: int) -> Measurement:
+    def bookings(self, server: servers.Server, database: BenchDatabase, clients: int) -> Measurement:
         event_id = dbsetup.create_hot_event(database)
-        return load.wrk_bookings(base_url, tokens_file=self.tokens_file, event_id=event_id,
-                                 clients=clients, seconds=self.seconds)
+        return load.wrk_bookings(server.base_url, tokens_file=self.tokens_file, event_id=event_id,
+                                 clients=clients, seconds=self.seconds, cpu=server.cpu_seconds)
 
-    def events_page(self, base_url: str, clients: int = 32) -> Measurement:
-        return load.wrk_get(f"{base_url}/events?limit=20", clients=clients, seconds=self.seconds)
+    def events_page(self, server: servers.Server, clients: int = 32) -> Measurement:
+        return load.wrk_get(f"{server.base_url}/events?limit=20", clients=clients,
+                            seconds=self.seconds, cpu=server.cpu_seconds)
+
+    def capture(self) -> None:
+        """The app's booking round trips, captured from its engine, for both baselines."""
+        replay = capture.capture_for_bench(self.out)
+        self.pgbench_file.write_text(replay.pgbench_script())
+        self.results.booking_round_trips = len(replay.steps)
+        report.say(f"captured the app's booking: {len(replay.steps)} round trips")
 
     def pgbench(self, database: BenchDatabase) -> None:
         load.prepare_pgbench_attendees(database)
         for clients in PGBENCH_CLIENTS:
             event_id = dbsetup.create_hot_event(database, title="pgbench hot event")
             self.results.pgbench_booking[clients] = load.pgbench(
-                database, "pgbench_booking.sql", clients=clients, seconds=int(self.seconds),
-                defines={"eid": event_id, "fac": database.facilitator_ids[0]})
+                database, self.pgbench_file, clients=clients, seconds=int(self.seconds),
+                defines={"eid": event_id})
         self.results.pgbench_events = load.pgbench(database, "pgbench_events.sql", clients=8,
                                                    seconds=int(self.seconds))
         report.say("pgbench done")
 
     def minimal(self, database: BenchDatabase) -> None:
-        server = servers.minimal_service(dsn=database.asyncpg_dsn, log_dir=self.out).start()
+        server = servers.minimal_service(dsn=database.asyncpg_dsn, log_dir=self.out,
+                                         replay=self.replay_file).start()
         try:
             for clients in BOOKING_CLIENTS:
-                self.results.minimal_booking[clients] = self.bookings(server.base_url, database, clients)
-            self.results.minimal_events = self.events_page(server.base_url)
+                self.results.minimal_booking[clients] = self.bookings(server, database, clients)
+            self.results.minimal_events = self.events_page(server)
         finally:
             server.stop()
         report.say("minimal service done")
 
-    def one_worker(self, database: BenchDatabase, crm: servers.Server) -> None:
-        with self.app(database.url, workers=1, crm_url=crm.base_url, name="app-1-worker") as app:
+    def full_pipeline(self, database: BenchDatabase, crm: servers.Server) -> None:
+        """Production as it runs: jobs on, every booking's notice posted to the CRM, which
+        stores it and writes the email, all on the same cores."""
+        with self.app(database.url, workers=1, crm_url=crm.base_url, name="app-1-worker-full") as app:
             # First, while the outbox is empty: later runs leave thousands of notifications queued.
             self.results.notifications = self.notifications_under_load(app, database, crm)
+            self.results.full_booking = self.bookings(app, database, 32)
+        report.say("app, 1 worker, full pipeline done")
+
+    def one_worker(self, database: BenchDatabase, crm: servers.Server) -> None:
+        """Like for like with the minimal service: the same round trips, the outbox rows written
+        but not delivered (jobs off), as the minimal service's are not."""
+        with self.app(database.url, workers=1, crm_url=crm.base_url, name="app-1-worker",
+                      jobs=False) as app:
             for clients in BOOKING_CLIENTS:
-                self.results.app_booking[clients] = self.bookings(app.base_url, database, clients)
-            self.results.app_events = self.events_page(app.base_url)
+                self.results.app_booking[clients] = self.bookings(app, database, clients)
+            self.results.app_events = self.events_page(app)
             if self.profile:
                 self.results.profile = self.py_spy(app, database)
         report.say("app, 1 worker done")
@@ -111,7 +133,7 @@ class Bench:
         driver = scenarios.PaymentDriver(app.base_url, database.url, self.tokens[-400:], paid_event,
                                          count=60, spacing=max(0.05, self.seconds * 1.5 / 60))
         driver.start()
-        background = self.bookings(app.base_url, database, 32)
+        background = self.bookings(app, database, 32)
         driver.join(timeout=120)
         if driver.error is not None:
             raise driver.error
@@ -120,19 +142,29 @@ class Bench:
     def py_spy(self, app: servers.Server, database: BenchDatabase) -> str:
         from bench import profile
 
-        return profile.profile_bookings(app, lambda: self.bookings(app.base_url, database, 32),
+        return profile.profile_bookings(app, lambda: self.bookings(app, database, 32),
                                         self.out, self.seconds)
 
     def two_workers(self, database: BenchDatabase, crm: servers.Server) -> None:
-        with self.app(database.url, workers=2, crm_url=crm.base_url, name="app-2-workers") as app:
-            self.results.app2_booking = self.bookings(app.base_url, database, 32)
-            self.results.app2_events = self.events_page(app.base_url)
+        # Jobs off as in the 1-worker run it is compared with (CPU per request).
+        with self.app(database.url, workers=2, crm_url=crm.base_url, name="app-2-workers",
+                      jobs=False) as app:
+            self.results.app2_booking = self.bookings(app, database, 32)
+            self.results.app2_events = self.events_page(app)
             for sessions in WEB_SESSIONS:
                 self.results.web[sessions] = web_sessions.browse(app.base_url, sessions=sessions,
                                                                  seconds=self.seconds)
             self.results.oversell_pg = scenarios.oversell(
                 app.base_url, database.url, self.tokens, facilitator_id=database.facilitator_ids[0])
         report.say("app, 2 workers done (scale-out, web sessions, oversell)")
+        bare = servers.bare_reflex(database_url=database.url, workers=2, log_dir=self.out).start()
+        try:
+            for sessions in WEB_SESSIONS:
+                self.results.web_bare[sessions] = web_sessions.browse(
+                    bare.base_url, sessions=sessions, seconds=self.seconds, home=web_sessions.BARE_HOME)
+        finally:
+            bare.stop()
+        report.say("bare Reflex app done")
 
     def sqlite_oversell(self, crm: servers.Server) -> None:
         from bench import sqlite_setup
@@ -147,8 +179,8 @@ class Bench:
         for label, events, bookings in (("1k", 1_000, False), ("100k", 100_000, True)):
             database = self.database(f"growth_{label}", events=events, bookings=bookings)
             with self.app(database.url, workers=1, crm_url=crm.base_url, name=f"app-{label}") as app:
-                self.results.growth[label] = (self.events_page(app.base_url),
-                                              self.bookings(app.base_url, database, 32))
+                self.results.growth[label] = (self.events_page(app),
+                                              self.bookings(app, database, 32))
             if label == "100k":
                 self.results.plans = report.query_plans(database)
             dbsetup.drop_database(database)
@@ -165,8 +197,10 @@ class Bench:
         self.cleanup.append(crm_db)
         crm = servers.crm_service(database_url=crm_db.url, log_dir=self.out).start()
         try:
+            self.capture()
             self.pgbench(small)
             self.minimal(small)
+            self.full_pipeline(small, crm)
             self.one_worker(small, crm)
             self.two_workers(small, crm)
             self.sqlite_oversell(crm)
@@ -194,15 +228,18 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=4.0, help="length of each load run")
     parser.add_argument("--profile", action="store_true", help="py-spy the booking path too")
     parser.add_argument("--write-results", action="store_true", help="write bench/RESULTS.md")
+    parser.add_argument("--note", default="", help="a line for RESULTS.md (e.g. how busy the machine was)")
     args = parser.parse_args()
     out = Path(f"/tmp/crm-bench-{datetime.now(UTC):%Y%m%d-%H%M%S}")
     out.mkdir(parents=True)
     report.say(f"logs in {out}")
     results = Bench(args.seconds, out, args.profile).run()
-    text = report.render(results, machine())
+    text = report.render(results, machine(), args.note)
     print(text)
     if args.write_results:
         (BENCH_DIR / "RESULTS.md").write_text(text)
+        # The statements of this run's baselines, for reading (the run regenerates them).
+        (BENCH_DIR / "pgbench_booking.sql").write_text((out / "pgbench_booking.sql").read_text())
 
 
 if __name__ == "__main__":

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bench.dbsetup import BenchDatabase
@@ -24,13 +26,40 @@ class Measurement:
     p99_ms: float | None = None
     failed: int = 0
     avg_ms: float | None = None
+    cpu_ms_per_request: float | None = None  # of the server under load (all its processes)
 
     @property
     def throughput(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
 
 
-def _wrk(url: str, *, clients: int, seconds: float, script: str, args: list[str]) -> Measurement:
+CpuClock = Callable[[], float]
+
+
+def settle(cpu: CpuClock, *, idle_share: float = 0.1, longest: float = 15.0) -> None:
+    """Wait until the server is idle: the previous run's queued requests, still being answered
+    after wrk stopped, would otherwise be charged to the next run's CPU per request."""
+    deadline = time.monotonic() + longest
+    while time.monotonic() < deadline:
+        before = cpu()
+        time.sleep(0.3)
+        if cpu() - before < 0.3 * idle_share:
+            return
+
+
+def _wrk(url: str, *, clients: int, seconds: float, script: str, args: list[str],
+         cpu: CpuClock | None = None) -> Measurement:
+    if cpu:
+        settle(cpu)
+    before = cpu() if cpu else 0.0
+    measurement = _run_wrk(url, clients=clients, seconds=seconds, script=script, args=args)
+    if cpu and measurement.requests:
+        used_ms = (cpu() - before) * 1000
+        measurement = replace(measurement, cpu_ms_per_request=used_ms / measurement.requests)
+    return measurement
+
+
+def _run_wrk(url: str, *, clients: int, seconds: float, script: str, args: list[str]) -> Measurement:
     threads = min(WRK_THREADS, clients)
     command = ["wrk", f"-t{threads}", f"-c{clients}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
                "-s", str(BENCH_DIR / script), url, "--", *args]
@@ -47,17 +76,17 @@ def _wrk(url: str, *, clients: int, seconds: float, script: str, args: list[str]
 
 
 def wrk_bookings(base_url: str, *, tokens_file: Path, event_id: int, clients: int,
-                 seconds: float) -> Measurement:
+                 seconds: float, cpu: CpuClock | None = None) -> Measurement:
     threads = min(WRK_THREADS, clients)
     return _wrk(f"{base_url}/bookings", clients=clients, seconds=seconds, script="wrk_booking.lua",
-                args=[str(tokens_file), str(event_id), str(threads)])
+                args=[str(tokens_file), str(event_id), str(threads)], cpu=cpu)
 
 
-def wrk_get(url: str, *, clients: int, seconds: float) -> Measurement:
-    return _wrk(url, clients=clients, seconds=seconds, script="wrk_get.lua", args=[])
+def wrk_get(url: str, *, clients: int, seconds: float, cpu: CpuClock | None = None) -> Measurement:
+    return _wrk(url, clients=clients, seconds=seconds, script="wrk_get.lua", args=[], cpu=cpu)
 
 
-def pgbench(database: BenchDatabase, script: str, *, clients: int, seconds: int,
+def pgbench(database: BenchDatabase, script: str | Path, *, clients: int, seconds: int,
             defines: dict[str, int] | None = None) -> Measurement:
     command = ["pgbench", "-n", "-h", "127.0.0.1", "-U", "postgres", "-M", "prepared",
                f"-c{clients}", f"-j{min(clients, 2)}", f"-T{seconds}", "-f", str(BENCH_DIR / script)]

@@ -1,16 +1,18 @@
 """The floor for any Python service: the same two operations as the Booking app, done as plainly
-as Python allows (Starlette + asyncpg, no ORM, no validation framework). Benchmark only; the
-product never imports it.
+as Python allows (Starlette + asyncpg, no ORM, no validation framework). A booking replays the
+app's own round trips, captured from its engine in the same bench run (bench/capture.py), so the
+database work is identical. Benchmark only; the product never imports it.
 
-    BENCH_DSN=postgresql://... JWT_SECRET_KEY=... uvicorn bench.minimal_service:app
+    BENCH_DSN=postgresql://... BENCH_REPLAY=booking_round_trips.json JWT_SECRET_KEY=... \
+        uvicorn bench.minimal_service:app
 """
 
 from __future__ import annotations
 
-import json
 import os
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -20,24 +22,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-POOL: dict[str, asyncpg.Pool] = {}
+from bench.capture import Replay
 
-BOOKING_STATEMENTS = {
-    "user": "SELECT id, name, email, is_active FROM users WHERE id = $1",
-    "event": "SELECT id, facilitator_id, title, start_at, end_at, timezone, location, virtual_link, "
-             "price, currency, is_active, cancelled_at, deleted_at FROM events WHERE id = $1",
-    "already": "SELECT id FROM bookings WHERE user_id = $1 AND event_id = $2 AND status = 'confirmed'",
-    "lapsed": "SELECT id FROM bookings WHERE status = 'confirmed' "
-              "AND payment_status IN ('pending', 'failed') "
-              "AND hold_expires_at IS NOT NULL AND hold_expires_at <= now() AND event_id = $1 FOR UPDATE",
-    "seat": "UPDATE events SET seats_taken = seats_taken + 1 "
-            "WHERE id = $1 AND seats_taken < max_participants",
-    "insert": "INSERT INTO bookings (user_id, event_id, status, payment_status, amount, currency, "
-              "created_at, updated_at) VALUES ($1, $2, 'confirmed', $3, $4, $5, $6, $6) RETURNING id",
-    "reference": "UPDATE bookings SET booking_reference = $2 WHERE id = $1",
-    "outbox": "INSERT INTO outbox (idempotency_key, action, booking_id, payload, status, attempts, "
-              "next_attempt_at, created_at) VALUES ($1, 'booking_created', $2, $3, 'sent', 0, $4, $4)",
-}
+POOL: dict[str, asyncpg.Pool] = {}
+# The app's own booking round trips, captured at the start of the bench run (bench/capture.py):
+# the same statements in the same order, BEGIN and COMMIT included, with this request's values.
+REPLAY: dict[str, Replay] = {}
 
 EVENTS_PAGE = """
 SELECT e.id, e.title, e.description, e.event_type, e.start_at, e.end_at, e.location, e.virtual_link,
@@ -72,40 +62,39 @@ async def create_booking(request: Request) -> JSONResponse:
     if user_id is None:
         return _error(401, "Unauthorized")
     event_id = int((await request.json())["event_id"])
-    async with POOL["db"].acquire() as connection, connection.transaction():
-        return await _book(connection, user_id, event_id)
+    async with POOL["db"].acquire() as connection:
+        try:
+            return await _book(connection, user_id, event_id)
+        except asyncpg.UniqueViolationError:
+            await connection.execute("ROLLBACK")
+            return _error(400, "You already have a booking for this event")
+        except BaseException:
+            if connection.is_in_transaction():
+                await connection.execute("ROLLBACK")
+            raise
 
 
 async def _book(connection: asyncpg.Connection, user_id: int, event_id: int) -> JSONResponse:
-    user = await connection.fetchrow(BOOKING_STATEMENTS["user"], user_id)
-    event = await connection.fetchrow(BOOKING_STATEMENTS["event"], event_id)
-    if user is None or event is None:
-        return _error(404, "Not found")
-    if await connection.fetchval(BOOKING_STATEMENTS["already"], user_id, event_id) is not None:
-        return _error(400, "You already have a booking for this event")
-    await connection.fetch(BOOKING_STATEMENTS["lapsed"], event_id)
-    if await connection.execute(BOOKING_STATEMENTS["seat"], event_id) != "UPDATE 1":
-        return _error(400, "Event is full")
+    replay = REPLAY["booking"]
     now = datetime.now(UTC)
-    paid = event["price"] > 0
-    booking_id = await connection.fetchval(
-        BOOKING_STATEMENTS["insert"], user_id, event_id, "pending" if paid else "completed",
-        event["price"], event["currency"], now)
-    reference = f"MIN{now.year}{booking_id:03d}"
-    await connection.execute(BOOKING_STATEMENTS["reference"], booking_id, reference)
-    facilitator = await connection.fetchrow(BOOKING_STATEMENTS["user"], event["facilitator_id"])
-    payload = {"booking_id": booking_id, "booking_reference": reference, "action": "booking_created",
-               "user": {"id": user["id"], "name": user["name"], "email": user["email"]},
-               "event": {"id": event["id"], "title": event["title"],
-                         "facilitator_name": facilitator["name"],
-                         "start_datetime": event["start_at"].isoformat()}}
-    await connection.execute(BOOKING_STATEMENTS["outbox"], f"minimal-{booking_id}", booking_id,
-                             json.dumps(payload), now)
+    values: dict[str, Any] = {"uid": user_id, "eid": event_id, "now": now}
+    for step in replay.steps:
+        if step["sql"] in ("BEGIN", "COMMIT"):
+            await connection.execute(step["sql"])
+            continue
+        rows = await connection.fetch(step["sql"], *replay.bind(step["args"], values))
+        if step["sql"].lstrip().startswith("SELECT users") and not rows:
+            return _error(401, "Unauthorized")
+        if step.get("returns_booking_id"):
+            values["bid"] = rows[0][0]
+        if step["sql"].lstrip().upper().startswith("UPDATE EVENTS") and not rows:
+            await connection.execute("ROLLBACK")
+            return _error(400, "Event is full")
+    booking_id = values["bid"]
     return JSONResponse({"message": "Booking created successfully", "booking": {
-        "id": booking_id, "booking_reference": reference, "event_id": event_id,
-        "event_title": event["title"], "status": "confirmed",
-        "payment_status": "pending" if paid else "completed", "amount": float(event["price"]),
-        "currency": event["currency"], "created_at": now.isoformat()}}, status_code=201)
+        "id": booking_id, "booking_reference": f"BK{now.year}{booking_id:03d}", "event_id": event_id,
+        "status": "confirmed", "payment_status": "completed", "created_at": now.isoformat()}},
+        status_code=201)
 
 
 def _event_json(row: asyncpg.Record) -> dict[str, Any]:
@@ -131,6 +120,7 @@ async def list_events(request: Request) -> JSONResponse:
 
 @asynccontextmanager
 async def lifespan(_app: Starlette):  # type: ignore[no-untyped-def]
+    REPLAY["booking"] = Replay.load(Path(os.environ["BENCH_REPLAY"]))
     POOL["db"] = await asyncpg.create_pool(os.environ["BENCH_DSN"], min_size=4, max_size=30)
     yield
     await POOL["db"].close()

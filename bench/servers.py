@@ -33,10 +33,11 @@ class Server:
         self.port = port
         self.base_url = f"http://127.0.0.1:{port}"
         self.process: subprocess.Popen[bytes] | None = None
+        self.cwd = PROJECT_ROOT
 
     def start(self, timeout: float = 120.0) -> Server:
         with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(self.command, cwd=PROJECT_ROOT, env=self.env, stdout=log,
+            self.process = subprocess.Popen(self.command, cwd=self.cwd, env=self.env, stdout=log,
                                             stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -59,6 +60,21 @@ class Server:
         children = [int(pid) for pid in output.split()
                     if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
         return children or [self.process.pid]
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU of every live process of this server (its process group): the
+        supervisor and all workers. Read before and after a load run, divided by its requests,
+        it gives CPU per request, which does not depend on what else shares the machine."""
+        assert self.process is not None
+        ticks = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == self.process.pid:  # field 5, pgrp
+                ticks += int(fields[11]) + int(fields[12])  # fields 14, 15: utime, stime
+        return ticks / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
@@ -108,12 +124,28 @@ def crm_service(*, database_url: str, log_dir: Path) -> Server:
                   log_dir, port)
 
 
-def minimal_service(*, dsn: str, log_dir: Path) -> Server:
+def minimal_service(*, dsn: str, log_dir: Path, replay: Path) -> Server:
     from crm_booking.settings import get_settings
 
     port = free_port()
     env = {**os.environ, "BENCH_DSN": dsn, "JWT_SECRET_KEY": get_settings().JWT_SECRET_KEY,
-           "PYTHONPATH": str(PROJECT_ROOT)}
+           "PYTHONPATH": str(PROJECT_ROOT), "BENCH_REPLAY": str(replay)}
     command = [sys.executable, "-m", "uvicorn", "bench.minimal_service:app", "--host", "127.0.0.1",
                "--port", str(port), "--workers", "1", "--no-access-log"]
     return Server("minimal", command, env, f"http://127.0.0.1:{port}/events?limit=1", log_dir, port)
+
+
+def bare_reflex(*, database_url: str, workers: int, log_dir: Path) -> Server:
+    """bench/bare_reflex: Reflex's defaults, the same Redis database and worker count as the app."""
+    port = free_port()
+    env = {**os.environ, "BENCH_DATABASE_URL": database_url, "REFLEX_ENV_MODE": "prod",
+           "REFLEX_REDIS_URL": f"redis://127.0.0.1:6379/{REDIS_DB}", "__REFLEX_SKIP_COMPILE": "true",
+           "REFLEX_TELEMETRY_ENABLED": "false", "REFLEX_CHECK_LATEST_VERSION": "false",
+           "PYTHONPATH": str(PROJECT_ROOT / "bench" / "bare_reflex")}
+    flush_redis()
+    command = [sys.executable, "-m", "uvicorn", "--factory", "bare_reflex.bare_reflex:app",
+               "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+               "--no-access-log"]
+    server = Server("bare-reflex", command, env, f"http://127.0.0.1:{port}/ping", log_dir, port)
+    server.cwd = PROJECT_ROOT / "bench" / "bare_reflex"
+    return server

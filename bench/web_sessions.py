@@ -18,11 +18,14 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
 
 import socketio
 
 ROOT = "reflex___state____state"
 HOME = f"{ROOT}.crm_booking___state___home____home_state"
+ON_LOAD = f"{ROOT}.reflex___state____on_load_internal_state.on_load_internal"
+BARE_HOME = f"{ROOT}.bare_reflex___bare_reflex____home_state"  # bench/bare_reflex
 ROUTER = {"pathname": "/", "asPath": "/"}
 NAMESPACE = "/_event"  # the frontend connects to ws://host/_event: path and namespace
 FILTERS = ("session", "workshop", "retreat", "")
@@ -37,38 +40,50 @@ class SessionStats:
 
 
 class BrowserSession:
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, home: str = HOME) -> None:
         self.base_url = base_url
+        self.home = home
         self.token = str(uuid.uuid4())
         self.client = socketio.AsyncClient(reconnection=False)
         self.updates: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.sent = 1  # the hydrate event rides in the CONNECT packet
+        self.router: dict[str, Any] = dict(ROUTER)
         self.client.on("event", self._on_update, namespace=NAMESPACE)
 
     async def _on_update(self, update: dict[str, Any]) -> None:
         for event in update.get("events") or []:
+            name = str(event.get("name", ""))
+            if name == "_redirect":  # a filter change is a new address: the page navigates
+                await self._navigate(str((event.get("payload") or {}).get("path", "/")))
             # Events the backend asks the page to send back (on_load handlers), not UI scripts.
-            if not str(event.get("name", "")).startswith("_"):
-                await self.emit(event["name"], event.get("payload") or {})
+            elif not name.startswith("_"):
+                await self.emit(name, event.get("payload") or {})
         await self.updates.put(update)
+
+    async def _navigate(self, address: str) -> None:
+        """What the compiled frontend does on a client-side navigation: the new address's
+        router data, and the page's on_load handlers through Reflex's on_load event."""
+        path, _, query = address.partition("?")
+        self.router = {"pathname": path or "/", "asPath": address, "query": dict(parse_qsl(query))}
+        await self.emit(ON_LOAD, {})
 
     async def emit(self, name: str, payload: dict[str, Any]) -> None:
         self.sent += 1
         await self.client.emit("event", {"token": self.token, "name": name, "payload": payload,
-                                         "router_data": ROUTER}, namespace=NAMESPACE)
+                                         "router_data": self.router}, namespace=NAMESPACE)
 
     async def _until_home_delta(self, done: Any, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while True:
             update = await asyncio.wait_for(self.updates.get(), deadline - time.monotonic())
-            home = (update.get("delta") or {}).get(HOME)
+            home = (update.get("delta") or {}).get(self.home)
             if home is not None and done(home):
                 return
 
     async def open_home_page(self, timeout: float = 30) -> float:
         started = time.perf_counter()
         hydrate = {"token": self.token, "name": f"{ROOT}.hydrate_and_load", "payload": {},
-                   "router_data": ROUTER}
+                   "router_data": self.router}
         await self.client.connect(f"{self.base_url}?token={self.token}", transports=["websocket"],
                                   socketio_path="/_event",
                                   namespaces=[NAMESPACE],
@@ -78,7 +93,7 @@ class BrowserSession:
 
     async def filter_by(self, value: str, timeout: float = 30) -> float:
         started = time.perf_counter()
-        await self.emit(f"{HOME}.set_type", {"value": value})
+        await self.emit(f"{self.home}.set_type", {"value": value})
         await self._until_home_delta(lambda home: home.get("filter_type_rx_state_") == value, timeout)
         return time.perf_counter() - started
 
@@ -86,10 +101,13 @@ class BrowserSession:
         await self.client.disconnect()
 
 
-async def _browse(base_url: str, stop_at: float, stats: SessionStats) -> None:
-    session = BrowserSession(base_url)
+async def _browse(base_url: str, seconds: float, stats: SessionStats, home: str) -> None:
+    session = BrowserSession(base_url, home)
     try:
         stats.first_load = await session.open_home_page()
+        # Each session browses for `seconds` once its page has loaded: under a crowd the load
+        # alone can take longer than a fixed window, which then measured no round trip at all.
+        stop_at = time.monotonic() + seconds
         turn = 0
         while time.monotonic() < stop_at:
             stats.round_trips.append(await session.filter_by(FILTERS[turn % len(FILTERS)]))
@@ -119,11 +137,10 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
-async def _run(base_url: str, sessions: int, seconds: float) -> WebResult:
+async def _run(base_url: str, sessions: int, seconds: float, home: str) -> WebResult:
     all_stats = [SessionStats() for _ in range(sessions)]
-    stop_at = time.monotonic() + seconds
     started = time.monotonic()
-    await asyncio.gather(*(_browse(base_url, stop_at, stats) for stats in all_stats))
+    await asyncio.gather(*(_browse(base_url, seconds, stats, home) for stats in all_stats))
     elapsed = time.monotonic() - started
     trips = [t for s in all_stats for t in s.round_trips]
     loads = [s.first_load for s in all_stats if s.first_load is not None]
@@ -133,5 +150,5 @@ async def _run(base_url: str, sessions: int, seconds: float) -> WebResult:
                      sum(s.failures for s in all_stats))
 
 
-def browse(base_url: str, *, sessions: int, seconds: float) -> WebResult:
-    return asyncio.run(_run(base_url, sessions, seconds))
+def browse(base_url: str, *, sessions: int, seconds: float, home: str = HOME) -> WebResult:
+    return asyncio.run(_run(base_url, sessions, seconds, home))

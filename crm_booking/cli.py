@@ -6,6 +6,9 @@
   promote                      give an existing account the facilitator (or admin) role
   build-frontend               compile the Reflex UI when its sources changed
   serve                        run the Booking app (:5000) and the CRM service (:5001)
+  worker                       run only the Booking app in the foreground (systemd, see deploy/)
+  backup                       write a backup of the Booking database to a file
+  restore                      load a backup into an empty database
 """
 
 from __future__ import annotations
@@ -14,9 +17,12 @@ import argparse
 import getpass
 import secrets
 import sys
+from pathlib import Path
 
+from crm_booking.backup import BackupError
 from crm_booking.errors import DomainError
 from crm_booking.models import Role
+from crm_booking.settings import get_settings
 
 
 def _migrate(_: argparse.Namespace) -> int:
@@ -29,7 +35,11 @@ def _migrate(_: argparse.Namespace) -> int:
 
 def _seed(_: argparse.Namespace) -> int:
     from crm_booking.demo import DEMO_LOGINS, load_demo_data
+    from crm_booking.settings import get_settings
 
+    if get_settings().is_production:
+        print("Refusing to load demo data with APP_ENV=production.", file=sys.stderr)
+        return 1
     created = load_demo_data()
     print(f"Demo data ready ({created} new records).")
     for role, email, password in DEMO_LOGINS:
@@ -76,6 +86,29 @@ def _serve(args: argparse.Namespace) -> int:
     return serve(workers=args.workers, with_crm=not args.no_crm, seed=not args.no_seed)
 
 
+def _backup(args: argparse.Namespace) -> int:
+    from crm_booking.backup import backup
+
+    written = backup(args.database_url or get_settings().DATABASE_URL, args.output)
+    print(f"Backup written to {written}")
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from crm_booking.backup import restore
+
+    restore(args.database_url or get_settings().DATABASE_URL, args.file)
+    print(f"Restored {args.file}. Next: python -m crm_booking migrate (if the backup is older "
+          "than this version), then start the app.")
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from crm_booking.launcher import run_worker
+
+    return run_worker(workers=args.workers)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m crm_booking", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -101,12 +134,28 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--force", action="store_true")
     build.set_defaults(run=_build_frontend)
 
+    backup = commands.add_parser("backup", help="write the database to one file (pg_dump / SQLite backup)")
+    backup.add_argument("--output", type=Path,
+                        help="file to write (default: data/backups/crm-booking-<UTC time>.*)")
+    backup.add_argument("--database-url", help="default: DATABASE_URL (use CRM_DATABASE_URL for the CRM's)")
+    backup.set_defaults(run=_backup)
+
+    restore = commands.add_parser("restore", help="load a backup file into an EMPTY database")
+    restore.add_argument("file", type=Path)
+    restore.add_argument("--database-url", help="default: DATABASE_URL")
+    restore.set_defaults(run=_restore)
+
     serve = commands.add_parser("serve", help="run the Booking app and the CRM service")
     serve.add_argument("--workers", type=int, default=None,
                        help="Booking app worker processes (default: 1, or WEB_CONCURRENCY)")
     serve.add_argument("--no-crm", action="store_true", help="do not start the CRM service")
     serve.add_argument("--no-seed", action="store_true", help="do not load demo data")
     serve.set_defaults(run=_serve)
+
+    worker = commands.add_parser("worker", help="run only the Booking app, for a supervisor (systemd)")
+    worker.add_argument("--workers", type=int, default=None,
+                        help="worker processes (default: WEB_CONCURRENCY, else 1; >1 needs REDIS_URL)")
+    worker.set_defaults(run=_worker)
     return parser
 
 
@@ -114,6 +163,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.run(args))
+    except BackupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     except DomainError as error:
         details = getattr(error, "details", None)
         print(f"error: {error.message}" + (f" {details}" if details else ""), file=sys.stderr)

@@ -2,7 +2,8 @@
 
 In-process tests call `set_offset`. For a server started by the tests, the variable
 `CRM_BOOKING_CLOCK_FILE` names a file holding an offset in seconds; the tests rewrite it to
-move the server's clock. It is ignored when APP_ENV=production.
+move the server's clock. A line `@<ISO instant>` instead stops the server's clock at that
+instant (tests of boundaries exact to the second). It is ignored when APP_ENV=production.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ _clock_file = (
     if os.environ.get("CRM_BOOKING_CLOCK_FILE") and os.environ.get("APP_ENV") != "production"
     else None
 )
-_file_cache: tuple[float, timedelta] = (-1.0, timedelta(0))
+_file_cache: tuple[float, timedelta | datetime] = (-1.0, timedelta(0))
 
 
-def _file_offset() -> timedelta:
+def _file_setting() -> timedelta | datetime:
+    """The clock file's offset, or the instant it stops the clock at."""
     global _file_cache
     if _clock_file is None:
         return timedelta(0)
@@ -30,13 +32,24 @@ def _file_offset() -> timedelta:
         return timedelta(0)
     if mtime != _file_cache[0]:
         text = _clock_file.read_text().strip() or "0"
-        _file_cache = (mtime, timedelta(seconds=float(text)))
+        setting: timedelta | datetime = (
+            as_utc(datetime.fromisoformat(text[1:])) if text.startswith("@")
+            else timedelta(seconds=float(text)))
+        _file_cache = (mtime, setting)
     return _file_cache[1]
 
 
 def now() -> datetime:
     """Current time, timezone-aware UTC."""
-    return datetime.now(UTC) + _offset + _file_offset()
+    setting = _file_setting()
+    if isinstance(setting, datetime):
+        return setting + _offset
+    return datetime.now(UTC) + _offset + setting
+
+
+def setting() -> tuple[object, timedelta]:
+    """What moves this clock away from the system's (a cache keyed on it forgets a jump)."""
+    return _file_setting(), _offset
 
 
 def set_offset(delta: timedelta) -> None:

@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import reflex as rx
 
-from crm_booking import jobs, log_filters
+from crm_booking import jobs, log_filters, observability
 from crm_booking.api import create_api
 from crm_booking.pages import register_pages
-from crm_booking.settings import get_settings
+from crm_booking.settings import exit_unless_production_ready, get_settings
 
-get_settings().check_production_ready()
+exit_unless_production_ready()
 log_filters.install()
+observability.configure_logging(get_settings().LOG_FORMAT)
 
 api = create_api()
 
 app = rx.App(
     api_transformer=api,
-    theme=rx.theme(appearance="light", accent_color="teal", radius="medium"),
+    # The icons live in assets/ (served under /app/); /favicon.ico itself is an API route.
+    head_components=[
+        rx.el.link(rel="icon", href="/favicon.ico", sizes="any"),
+        rx.el.link(rel="icon", href="/app/logo.svg", type="image/svg+xml"),
+        rx.el.link(rel="apple-touch-icon", href="/app/logo.png"),
+    ],
 )
 register_pages(app)
 app.register_lifespan_task(jobs.run_background_jobs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -53,9 +54,51 @@ def engine_for(url: str) -> Engine:
         return engine
     # pool_size covers a worker's usual concurrency: connections above it are closed on return,
     # and under load that meant a new PostgreSQL backend per request (see bench/RESULTS.md).
-    return sa.create_engine(
-        url, pool_pre_ping=True, pool_size=20, max_overflow=10, pool_timeout=10
+    # No pool_pre_ping: it cost a round trip on every checkout. Connections idle for a while are
+    # pinged instead (_ping_idle_connections), and a connection that breaks mid-request makes
+    # SQLAlchemy discard the whole pool (disconnect detection), so the app recovers from a
+    # PostgreSQL restart after at most one 503 per in-flight request (docs/decisions/benchmark.md).
+    settings = get_settings()
+    engine = sa.create_engine(
+        url, pool_size=settings.DB_POOL_SIZE, max_overflow=settings.DB_MAX_OVERFLOW,
+        pool_timeout=10, pool_recycle=POOL_RECYCLE_SECONDS,
     )
+    _ping_idle_connections(engine)
+    return engine
+
+
+# A connection unused for this long is pinged before use: a busy pool pays nothing, a pool that
+# sat idle through a PostgreSQL restart or a firewall's idle cut-off does not hand out a dead one.
+IDLE_PING_SECONDS = 10.0
+POOL_RECYCLE_SECONDS = 1800
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["checked_in_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("checked_in_at")
+        if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
+            return
+        try:
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute("SELECT 1")
+            finally:
+                cursor.close()
+        except Exception as exc:  # any failure here means the connection is unusable
+            # The pool discards this connection and checks out (or opens) another one.
+            raise sa.exc.DisconnectionError() from exc
+
+
+@lru_cache
+def _autocommit_engine(engine: Engine) -> Engine:
+    """The same pool, its connections in autocommit while checked out: a read is one round trip
+    (no BEGIN before it, no COMMIT after it)."""
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def get_engine() -> Engine:
@@ -82,16 +125,44 @@ def transaction(*, write: bool = True) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+        finally:
+            if write:
+                _bump_write_generation()
+
+
+# Counts this process's finished transactions: a cache of database reads (the public events
+# list) compares it to know that something may have changed since it stored an answer.
+_write_generation = 0
+
+
+def _bump_write_generation() -> None:
+    global _write_generation
+    _write_generation += 1
+
+
+def write_generation() -> int:
+    return _write_generation
 
 
 @contextmanager
 def read_session() -> Iterator[Session]:
-    with transaction(write=False) as session:
+    """Reads outside a transaction on PostgreSQL (autocommit: each statement is its own snapshot,
+    as it already was under READ COMMITTED). Only reads belong here: nothing is rolled back."""
+    engine = get_engine()
+    if engine.dialect.name == "sqlite":
+        with transaction(write=False) as session:
+            yield session
+        return
+    with Session(_autocommit_engine(engine), expire_on_commit=False) as session:
         yield session
 
 
-def lock_for_update(session: Session, statement: Any, *, skip_locked: bool = False) -> Any:
-    """Row lock on PostgreSQL; SQLite already serialises writers with BEGIN IMMEDIATE."""
+def lock_for_update(session: Session, statement: Any, *, skip_locked: bool = False,
+                    key_share: bool = False) -> Any:
+    """Row lock on PostgreSQL; SQLite already serialises writers with BEGIN IMMEDIATE.
+
+    `key_share` takes FOR NO KEY UPDATE (the lock an UPDATE of non-key columns takes), which
+    does not wait for rows being inserted that merely reference the locked row."""
     if session.get_bind().dialect.name == "sqlite":
         return statement
-    return statement.with_for_update(skip_locked=skip_locked)
+    return statement.with_for_update(skip_locked=skip_locked, key_share=key_share)

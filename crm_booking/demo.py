@@ -1,4 +1,5 @@
-"""Demo data for the one-command run: a facilitator, an attendee and upcoming events."""
+"""Demo data for the one-command run: a facilitator, an attendee, upcoming events, a recurring
+class and a class pass on sale (how studios sell; issue 17)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from zoneinfo import ZoneInfo
 from sqlmodel import select
 
 from crm_booking import clock
-from crm_booking.db import transaction
-from crm_booking.models import Event, Role, User
+from crm_booking.db import read_session, transaction
+from crm_booking.models import Event, PassProduct, Role, User
 from crm_booking.services.auth import hash_password
+from crm_booking.settings import get_settings
 
 DEMO_LOGINS = [
     ("facilitator", "facilitator@example.com", "facilitator123"),
@@ -42,8 +44,17 @@ _EVENTS = [
 ]
 
 
+# A studio's regular class, twice a week, and the pass most regulars buy instead.
+_SERIES_TITLE = "Mysore Ashtanga (Mon & Wed)"
+_SERIES_RULE = "FREQ=WEEKLY;BYDAY=MO,WE;COUNT=8"
+_PASS = ("10-class pass", 10, 60, "3999.00", "session")
+
+
 def load_demo_data() -> int:
-    """Create what is missing; running it again changes nothing."""
+    """Create what is missing; running it again changes nothing. Never in production: the demo
+    logins are published in the README (issue 14)."""
+    if get_settings().is_production:
+        return 0
     created = 0
     tz = ZoneInfo("Asia/Kolkata")
     with transaction() as session:
@@ -74,4 +85,34 @@ def load_demo_data() -> int:
                 max_participants=capacity, price=Decimal(price),
             ))
             created += 1
+    return created + _load_series_and_pass(facilitator.id)  # type: ignore[arg-type]
+
+
+def _load_series_and_pass(facilitator_id: int) -> int:
+    """Through the services, so the demo series and pass are exactly what a facilitator makes."""
+    from crm_booking.services import passes, series
+    from crm_booking.services.events import EventInput
+
+    with read_session() as session:
+        has_series = session.exec(select(Event.id).where(
+            Event.title == _SERIES_TITLE, Event.facilitator_id == facilitator_id)).first()
+        has_pass = session.exec(select(PassProduct.id).where(
+            PassProduct.name == _PASS[0], PassProduct.facilitator_id == facilitator_id)).first()
+    created = 0
+    if has_series is None:
+        tz = ZoneInfo("Asia/Kolkata")
+        today = clock.now().astimezone(tz).date()
+        monday = today + timedelta(days=7 - today.weekday())  # next week's Monday
+        start = datetime.combine(monday, time(6, 30), tzinfo=tz)
+        made = series.create_series(actor_id=facilitator_id, recurrence=_SERIES_RULE, data=EventInput(
+            title=_SERIES_TITLE, event_type="session", timezone="Asia/Kolkata",
+            description="Self-paced Ashtanga with hands-on guidance. Every Monday and Wednesday.",
+            start_datetime=start, end_datetime=start + timedelta(hours=1, minutes=30),
+            location="Studio A, Indiranagar", max_participants=15, price=Decimal("450.00")))
+        created += len(made.event_ids)
+    if has_pass is None:
+        name, credits, days, price, kind = _PASS
+        passes.define_product(actor_id=facilitator_id, name=name, credits=credits, valid_days=days,
+                              price=Decimal(price), event_type=kind)
+        created += 1
     return created

@@ -6,6 +6,7 @@ import sys
 import uvicorn
 from pydantic import ValidationError
 
+from crm_service.request_log import configure_logging
 from crm_service.settings import get_settings
 
 
@@ -18,11 +19,14 @@ def main() -> None:
                 f"crm_service: {error['msg'].removeprefix('Value error, ')}",
                 file=sys.stderr,
             )
-        raise SystemExit(2) from None
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        raise SystemExit(3) from None
+    configure_logging(settings.log_format)
     # Alembic announces each of its plugins at INFO; the migration lines themselves stay.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
-    uvicorn.run("crm_service.main:app", host=settings.crm_host, port=settings.crm_port)
+    # With JSON logs uvicorn keeps its hands off logging, so its lines reach the JSON handler.
+    log_config = None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG
+    uvicorn.run("crm_service.main:app", host=settings.crm_host, port=settings.crm_port,
+                log_config=log_config)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 import asyncio
 import hmac
 import json
+import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -16,24 +17,28 @@ from pydantic import ValidationError as PydanticValidationError
 
 from crm_service import db
 from crm_service.body_limit import BodySizeLimit
-from crm_service.emails import test_email
+from crm_service.emails import account_email, test_email
 from crm_service.errors import ApiError, install_error_handlers, validation_error
 from crm_service.mailer import Mailer, MailError
 from crm_service.models import Notification
 from crm_service.notifications import NotificationService, NotifyOutcome
 from crm_service.payloads import (
+    ACCOUNT_EMAIL_REQUIRED_FIELDS,
     ALLOWED_ACTIONS,
     NOTIFY_REQUIRED_FIELDS,
     NOTIFY_REQUIRED_NESTED,
     TEST_EMAIL_REQUIRED_FIELDS,
+    AccountEmailRequest,
     NotifyRequest,
     TestEmailRequest,
     find_missing_fields,
     validation_details,
 )
+from crm_service.request_log import RequestIdMiddleware
 from crm_service.settings import CrmSettings, get_settings
 
 Model = TypeVar("Model", bound=BaseModel)
+log = logging.getLogger("crm_service")
 
 NOTIFY_MESSAGES = {
     "sent": "Notification sent successfully",
@@ -58,6 +63,9 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 def create_app() -> FastAPI:
     # The database engine reads the same cached settings (crm_service.db.get_engine).
     settings = get_settings()
+    if not settings.token_usable:
+        logging.getLogger("crm_service").warning(
+            "CRM_API_TOKEN is empty or shorter than 12 bytes: every protected request is refused")
     mailer = Mailer(settings)
     service = NotificationService(mailer, settings.sender_address, settings.smtp_timeout_seconds)
 
@@ -77,6 +85,7 @@ def create_app() -> FastAPI:
     app.state.settings, app.state.mailer, app.state.service = settings, mailer, service
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.crm_max_body_bytes)
+    app.add_middleware(RequestIdMiddleware)
     app.include_router(protected_routes(), dependencies=[Depends(require_token)],
                        responses=ERROR_RESPONSES)
     app.add_api_route("/health", health, methods=["GET"])
@@ -84,10 +93,16 @@ def create_app() -> FastAPI:
 
 
 def require_token(request: Request) -> None:
-    expected = request.app.state.settings.crm_api_token.encode()
+    settings: CrmSettings = request.app.state.settings
+    expected = settings.crm_api_token.encode()
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    # compare_digest: the time taken does not reveal how much of the token matched.
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected):
+    # compare_digest: the time taken does not reveal how much of the token matched. An empty or
+    # short configured token authenticates nobody (an empty one would match an empty header).
+    if (
+        not settings.token_usable
+        or scheme.lower() != "bearer"
+        or not hmac.compare_digest(token.strip().encode(), expected)
+    ):
         raise ApiError(401, {"error": "Invalid or expired token"})
 
 
@@ -118,6 +133,7 @@ def protected_routes() -> APIRouter:
     router.add_api_route("/notifications/clear", clear_notifications, methods=["DELETE"])
     router.add_api_route("/notifications/{notification_id:int}", delete_notification, methods=["DELETE"])
     router.add_api_route("/test-email", send_test_email, methods=["POST"])
+    router.add_api_route("/account-email", send_account_email, methods=["POST"])
     router.add_api_route("/test-gmail-auth", check_smtp_login, methods=["GET"])
     return router
 
@@ -130,6 +146,9 @@ async def notify(request: Request) -> dict[str, Any]:
     notify_request = parse_model(NotifyRequest, body)
     service: NotificationService = request.app.state.service
     outcome = await asyncio.to_thread(service.notify, notify_request, json.dumps(body))
+    log.info("notification %s for booking %s (%s): %s%s", notify_request.idempotency_key,
+             notify_request.booking_id, notify_request.action, outcome.status,
+             " (repeat)" if outcome.duplicate else "")
     return notify_response(outcome)
 
 
@@ -188,6 +207,25 @@ async def clear_notifications(request: Request) -> dict[str, Any]:
     service: NotificationService = request.app.state.service
     deleted = await asyncio.to_thread(service.clear_notifications)
     return {"message": "All notifications cleared", "deleted_count": deleted}
+
+
+async def send_account_email(request: Request) -> JSONResponse:
+    """Issue 14: the Booking app's verification and password-reset emails. Not recorded as
+    notifications: the link inside is a credential, so it is sent and forgotten."""
+    body = await read_json_object(request)
+    require_fields(body, ACCOUNT_EMAIL_REQUIRED_FIELDS)
+    wanted = parse_model(AccountEmailRequest, body)
+    settings: CrmSettings = request.app.state.settings
+    mailer: Mailer = request.app.state.mailer
+    message = account_email(settings.sender_address, wanted)
+    [result] = await asyncio.to_thread(mailer.deliver, [(wanted.to_email, message)])
+    if result.saved_to is not None:
+        return JSONResponse({"message": "SMTP is not configured; the email was saved locally",
+                             "status": "saved", "email_sent": False})
+    if not result.success:
+        return JSONResponse({"error": "Email could not be sent", "message": result.error,
+                             "status": "failed", "email_sent": False}, 502)
+    return JSONResponse({"message": "Email sent", "status": "sent", "email_sent": True})
 
 
 async def send_test_email(request: Request) -> JSONResponse:

@@ -95,6 +95,8 @@ class NotificationService:
             sequence = _earlier_notifications(session, notification)
         try:
             request = NotifyRequest.model_validate_json(notification.payload)
+            if request.ics_sequence is not None:
+                sequence = request.ics_sequence
             emails = notification_emails(request, sequence, self.sender)
             due = [e for e in emails if e.recipient not in delivered]
             results = self.mailer.deliver([(e.recipient, e.message) for e in due])

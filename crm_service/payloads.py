@@ -25,7 +25,21 @@ Action = Literal[
     "hold_expired",
     "late_payment_refunded",
     "event_cancelled",
+    "reminder",
+    "event_message",
+    "event_updated",
+    # Waitlist: not about a booking, so booking_id is 0 (see waitlist_entry_id).
+    "waitlist_offered",
+    "waitlist_offer_expired",
+    "waitlist_message",
+    "duplicate_payment_refunded",
+    # Class passes (issue 17): not about a booking either, so booking_id is 0 (see
+    # pass_purchase_id); `event.title` carries the pass's name.
+    "pass_purchased",
+    "pass_payment_refunded",
 ]
+WAITLIST_ACTIONS = frozenset({"waitlist_offered", "waitlist_offer_expired", "waitlist_message"})
+PASS_ACTIONS = frozenset({"pass_purchased", "pass_payment_refunded"})
 ALLOWED_ACTIONS: tuple[str, ...] = get_args(Action)
 
 NOTIFY_REQUIRED_FIELDS = ("booking_id", "user", "event", "action")
@@ -108,6 +122,17 @@ class EventInfo(_Body):
     virtual_link: WebLink | None = None
 
 
+class PreviousEventInfo(_Body):
+    """What an event_updated notice replaces: the old time and place."""
+
+    start_datetime: AwareDatetime | None = None
+    end_datetime: AwareDatetime | None = None
+    location: Annotated[str, Field(max_length=500)] | None = None
+
+
+ChangedFact = Literal["time", "location", "link"]
+
+
 class RefundInfo(_Body):
     refund_id: ShortText | None = None
     amount: Decimal | None = Field(default=None, ge=0)
@@ -116,7 +141,7 @@ class RefundInfo(_Body):
 
 
 class NotifyRequest(_Body):
-    booking_id: int = Field(gt=0)
+    booking_id: int = Field(ge=0, description="0 only for waitlist and class pass notifications")
     user: UserInfo
     event: EventInfo
     action: Action
@@ -128,10 +153,62 @@ class NotifyRequest(_Body):
     payment_status: ShortText | None = None
     refund: RefundInfo | None = None
     reason: Annotated[str, Field(max_length=1000)] | None = None
+    # The numbered PDF receipt (payment_completed), openable without signing in.
+    receipt_url: WebLink | None = None
+    # The attendee's ticket (drawn as a QR code in confirmations and reminders).
+    ticket_code: Annotated[str, Field(max_length=64, pattern=r"^[A-Za-z0-9-]+$")] | None = None
+    # "24h" or "1h" for a reminder; a map link for a physical place.
+    reminder: Literal["24h", "1h"] | None = None
+    map_url: WebLink | None = None
+    # The facilitator's own words: an event_message, or a note in an event_cancelled email.
+    subject: ShortText | None = None
+    message: Annotated[str, Field(max_length=5000)] | None = None
+    # The attendee's booking page (every email links to it) and, while an unpaid hold
+    # lasts, the page that takes the payment.
+    booking_url: WebLink | None = None
+    pay_url: WebLink | None = None
+    # For the facilitator's emails: the event's attendee list.
+    attendees_url: WebLink | None = None
+    hold_expires_at: AwareDatetime | None = None
+    # The calendar invite's SEQUENCE as the Booking app counts it (booking + event versions);
+    # without it the CRM counts the booking's earlier notifications.
+    ics_sequence: int | None = Field(default=None, ge=0, le=1_000_000)
+    # event_updated: what changed, and what it was before.
+    changed: list[ChangedFact] | None = Field(default=None, max_length=3)
+    previous: PreviousEventInfo | None = None
+    # The booking's cancellation policy in words, for the confirming emails.
+    refund_policy_text: Annotated[str, Field(max_length=1000)] | None = None
+    # Waitlist notifications.
+    waitlist_entry_id: int | None = Field(default=None, gt=0)
+    offer_url: WebLink | None = None
+    offer_expires_at: AwareDatetime | None = None
+    # "pass" when one class of a pass paid the seat (issue 17).
+    paid_with: ShortText | None = None
+    # Class pass notifications: the purchase, its credits and when it expires.
+    pass_purchase_id: int | None = Field(default=None, gt=0)
+    credits: int | None = Field(default=None, ge=0, le=100_000)
+    expires_at: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _booking_or_waitlist(self) -> "NotifyRequest":
+        if self.action in WAITLIST_ACTIONS:
+            if self.waitlist_entry_id is None:
+                raise ValueError("waitlist notifications need waitlist_entry_id")
+        elif self.action in PASS_ACTIONS:
+            if self.pass_purchase_id is None:
+                raise ValueError("class pass notifications need pass_purchase_id")
+        elif self.booking_id <= 0:
+            raise ValueError("booking_id must be greater than 0")
+        return self
 
     @property
     def awaiting_payment(self) -> bool:
-        return self.payment_status == "pending"
+        return self.payment_status in ("pending", "failed")
+
+    @property
+    def seat_secured(self) -> bool:
+        """Paid, or free: the only bookings that get (or ever got) a calendar invite."""
+        return self.payment_status == "completed"
 
 
 class TestEmailRequest(_Body):
@@ -166,3 +243,17 @@ def validation_details(error: PydanticValidationError) -> dict[str, str]:
         message = str(item["msg"]).removeprefix("Value error, ")
         details.setdefault(field, message)
     return details
+
+
+# --- account emails (issue 14) -------------------------------------------------------------------
+
+AccountEmailKind = Literal["verify_email", "reset_password", "password_removed"]
+ACCOUNT_EMAIL_REQUIRED_FIELDS = ("to_email", "name", "kind", "link")
+
+
+class AccountEmailRequest(_Body):
+    to_email: EmailAddress
+    name: str = Field(min_length=1, max_length=200)
+    kind: AccountEmailKind
+    link: WebLink
+    expires_in: Annotated[str, Field(max_length=50)] | None = None

@@ -10,6 +10,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_API_TOKEN = "super-crm-token"
 GMAIL_SMTP_HOST = "smtp.gmail.com"
+# A token shorter than this never authenticates (an empty one would match an empty header);
+# production needs a generated secret of at least PRODUCTION_TOKEN_BYTES.
+MIN_TOKEN_BYTES = 12
+PRODUCTION_TOKEN_BYTES = 32
 
 
 class CrmSettings(BaseSettings):
@@ -35,6 +39,8 @@ class CrmSettings(BaseSettings):
     smtp_tls_ca_file: str = ""
     email_from: str = ""
     email_outbox_dir: str = str(PROJECT_ROOT / "data" / "outbox-mail")
+    # "json": one JSON object a line (with the request id); "text" for people.
+    log_format: Literal["text", "json"] = "text"
 
     @model_validator(mode="after")
     def _refuse_default_token_in_production(self) -> "CrmSettings":
@@ -43,7 +49,16 @@ class CrmSettings(BaseSettings):
                 "CRM_API_TOKEN is still the default 'super-crm-token'; "
                 "set a secret token before running with APP_ENV=production"
             )
+        if self.app_env == "production" and len(self.crm_api_token.encode()) < PRODUCTION_TOKEN_BYTES:
+            raise ValueError(
+                f"CRM_API_TOKEN must be at least {PRODUCTION_TOKEN_BYTES} bytes with APP_ENV=production "
+                "(generate one, e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            )
         return self
+
+    @property
+    def token_usable(self) -> bool:
+        return len(self.crm_api_token.encode()) >= MIN_TOKEN_BYTES
 
     @property
     def smtp_enabled(self) -> bool:

@@ -9,11 +9,13 @@ if [ ! -x .venv/bin/python ]; then
   echo "Creating virtualenv (.venv) ..."
   "$PYTHON" -m venv .venv
 fi
-LOCK_HASH="$(sha256sum requirements.lock | cut -d' ' -f1)"
+LOCK_HASH="$(cat requirements.lock pyproject.toml | sha256sum | cut -d' ' -f1)"
 if [ "$(cat .venv/.lock-hash 2>/dev/null)" != "$LOCK_HASH" ]; then
   echo "Installing Python dependencies from requirements.lock ..."
   .venv/bin/python -m pip install --quiet --disable-pip-version-check uv==0.13.9
   .venv/bin/uv pip sync --quiet --python .venv/bin/python requirements.lock
+  # The project itself, editable (no dependencies: the lock has them): the `crm-booking` command.
+  .venv/bin/uv pip install --quiet --python .venv/bin/python --no-deps -e .
   echo "$LOCK_HASH" > .venv/.lock-hash
 fi
 export PATH="$ROOT/.venv/bin:$PATH"

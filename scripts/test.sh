@@ -13,11 +13,26 @@ if [ ! -x /usr/bin/chromium ]; then
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium >/dev/null
 fi
 
+# The deploy test (tests/deploy) runs Debian's Caddy as the TLS proxy.
+if ! command -v caddy >/dev/null; then
+  echo "Installing Debian's caddy for the deploy test ..."
+  { as_root apt-get update -qq && DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq caddy >/dev/null; } \
+    || echo "Could not install caddy: the deploy test will use nginx if it is installed."
+fi
+
 PGHOST=127.0.0.1 PGPORT=5432 PGUSER="${PGUSER:-postgres}"
 export PGHOST PGPORT PGUSER
 if ! pg_isready -q -h "$PGHOST" -p "$PGPORT"; then
   echo "Starting PostgreSQL ..."
   as_root pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start
+  for _ in $(seq 1 30); do pg_isready -q -h "$PGHOST" -p "$PGPORT" && break; sleep 1; done
+fi
+# The suite keeps a dozen app and CRM servers alive at once, each with its own pool, on top of the
+# test process's engines: Debian's default of 100 connections ran out once (a CI run on record).
+if [ "$(psql -Atq -d postgres -c 'SHOW max_connections')" -lt 300 ]; then
+  echo "Raising PostgreSQL max_connections to 300 (restarts the server) ..."
+  psql -q -d postgres -c "ALTER SYSTEM SET max_connections = 300"
+  as_root pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main restart
   for _ in $(seq 1 30); do pg_isready -q -h "$PGHOST" -p "$PGPORT" && break; sleep 1; done
 fi
 if command -v redis-cli >/dev/null && ! redis-cli -h 127.0.0.1 ping >/dev/null 2>&1; then

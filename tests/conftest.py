@@ -10,9 +10,13 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx  # noqa: F401  (fixture annotations)
 import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Playwright
 
 
 def _throwaway_database(prefix: str) -> tuple[str, str | None]:
@@ -89,3 +93,15 @@ def api(booking_server: str) -> Iterator[httpx.Client]:
 
     with httpx.Client(base_url=booking_server, timeout=30) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def playwright_driver() -> Iterator[Playwright]:
+    """One Playwright driver for the whole run. Its sync API keeps an event loop running in this
+    thread for as long as it is open, so a second `sync_playwright()` while the browser tests' one
+    is still open is refused: every browser (the browser tests', the deploy test's) comes from here."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        yield playwright
+

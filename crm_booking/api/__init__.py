@@ -2,17 +2,39 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from crm_booking import clock
-from crm_booking.api import auth, bookings, errors, events, facilitator, google, payments, profile, web
+from crm_booking.api import (
+    accounts,
+    admin,
+    attendee,
+    auth,
+    bookings,
+    errors,
+    events,
+    facilitator,
+    google,
+    operations,
+    passes,
+    payments,
+    profile,
+    series,
+    waitlist,
+    web,
+)
 from crm_booking.api.deps import storable_query
 from crm_booking.api.fallback import JsonFallbackErrors
 from crm_booking.api.headers import SecurityHeaders
 from crm_booking.api.openapi_errors import install as document_error_responses
 from crm_booking.api.schemas import Health
+from crm_booking.metrics import MetricsMiddleware
+from crm_booking.observability import RequestIdMiddleware
 from crm_booking.services.views import utc_timestamp
 from crm_booking.settings import get_settings
 
@@ -21,6 +43,22 @@ UI_PATH = "/app/"
 def _wants_html(request: Request) -> bool:
     accept = request.headers.get("accept", "")
     return "text/html" in accept and "application/json" not in accept
+
+
+UPLOAD_PATHS = re.compile(r"^/(_upload|events/\d+/cover)/?$")
+
+
+class BodySizeLimit:
+    """Starlette's limiter, with a larger cap for picture uploads (Reflex's /_upload and the
+    cover endpoint) than for every other body."""
+
+    def __init__(self, app: ASGIApp, max_body_size: int, max_upload_size: int) -> None:
+        self.default = RequestBodyLimitMiddleware(app, max_body_size)
+        self.uploads = RequestBodyLimitMiddleware(app, max_upload_size)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        is_upload = scope["type"] == "http" and UPLOAD_PATHS.match(scope.get("path", ""))
+        await (self.uploads if is_upload else self.default)(scope, receive, send)
 
 
 def create_api() -> FastAPI:
@@ -38,9 +76,13 @@ def create_api() -> FastAPI:
     document_error_responses(api)
     # Starlette's limiter counts the bytes actually received, so a chunked upload cannot slip
     # past the cap; it sits inside JsonFallbackErrors, which gives its 413 the error shape.
-    api.add_middleware(RequestBodyLimitMiddleware, max_body_size=settings.MAX_REQUEST_BYTES)
+    api.add_middleware(BodySizeLimit, max_body_size=settings.MAX_REQUEST_BYTES,
+                       max_upload_size=settings.MAX_UPLOAD_BYTES)
     api.add_middleware(JsonFallbackErrors, router=api.router)
     api.add_middleware(SecurityHeaders)
+    api.add_middleware(MetricsMiddleware)
+    # Outermost: the id is set before anything else runs, and every answer carries it.
+    api.add_middleware(RequestIdMiddleware)
 
     @api.get("/", response_model=Health, tags=["health"], summary="Health check")
     def health(request: Request) -> Response | dict:  # type: ignore[type-arg]
@@ -52,6 +94,7 @@ def create_api() -> FastAPI:
             "timestamp": utc_timestamp(clock.now()),
         }
 
-    for module in (auth, google, events, bookings, payments, facilitator, profile, web):
+    for module in (auth, accounts, google, events, bookings, payments, facilitator, profile, web,
+                   attendee, waitlist, operations, admin, series, passes):
         api.include_router(module.router)
     return api

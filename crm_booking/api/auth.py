@@ -15,8 +15,9 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 
 
 @router.post("/register", status_code=201, response_model=schemas.RegisterResponse)
-def register(body: schemas.RegisterRequest) -> dict:  # type: ignore[type-arg]
-    user = auth.register(email=body.email, password=body.password, name=body.name, phone=body.phone)
+def register(body: schemas.RegisterRequest, ip: Annotated[str, Depends(client_ip)]) -> dict:  # type: ignore[type-arg]
+    user = auth.register(email=body.email, password=body.password, name=body.name, phone=body.phone,
+                         ip_address=ip)
     return {"message": "User registered successfully", "user": user_summary(user)}
 
 

@@ -18,7 +18,8 @@ PaymentStatus = schemas.Literal["pending", "completed", "failed", "refunded"]
 
 @router.post("", status_code=201, response_model=schemas.BookingCreatedResponse)
 def create_booking(body: schemas.BookingCreateRequest, user: CurrentUser) -> dict:  # type: ignore[type-arg]
-    row = booking.create_booking(user_id=user.id, event_id=body.event_id, notes=body.notes)  # type: ignore[arg-type]
+    row = booking.create_booking(user_id=user.id, event_id=body.event_id, notes=body.notes,  # type: ignore[arg-type]
+                                 pass_id=body.pass_id)
     checkout = payment.start_checkout(row.booking)
     return {
         "message": "Booking created successfully",
@@ -47,7 +48,18 @@ def get_booking(booking_id: int, user: CurrentUser) -> dict:  # type: ignore[typ
     return views.booking_detail(row.booking, row.event, row.user)
 
 
-@router.post("/{booking_id}/cancel", response_model=schemas.CancelResponse)
+@router.get("/{booking_id}/cancel-quote", response_model=schemas.CancelQuote)
+def cancel_quote(booking_id: int, user: CurrentUser) -> dict:  # type: ignore[type-arg]
+    """What cancelling right now refunds; `POST .../cancel` at the same instant refunds this."""
+    row, quote = booking.cancellation_quote(user_id=user.id, booking_id=booking_id)  # type: ignore[arg-type]
+    return views.cancel_quote(quote, row.booking, row.event)
+
+
+@router.post("/{booking_id}/cancel", response_model=schemas.CancelResponse,
+             response_model_exclude_unset=True)
 def cancel_booking(booking_id: int, user: CurrentUser) -> dict:  # type: ignore[type-arg]
     result = booking.cancel_booking(user_id=user.id, booking_id=booking_id)  # type: ignore[arg-type]
-    return {"message": "Booking cancelled successfully", "refund": views.refund(result.refund)}
+    answer = {"message": "Booking cancelled successfully", "refund": views.refund(result.refund)}
+    if result.booking.pass_purchase_id is not None:
+        answer["pass_credit"] = "returned" if result.credit_returned else "forfeited"
+    return answer

@@ -10,7 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from crm_booking.api.schemas import storable_text_problem
 from crm_booking.errors import Unauthorized, ValidationFailed
 from crm_booking.models import User
-from crm_booking.services import auth
+from crm_booking.services import auth, web_sessions
 
 bearer = HTTPBearer(auto_error=False, description="JWT access token from /auth/login")
 
@@ -27,7 +27,38 @@ def current_user(token: Annotated[str, Depends(bearer_token)]) -> User:
     return auth.user_from_access_token(token)
 
 
+def bearer_or_web_session_user(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> User:
+    """Downloads (calendar file, receipts) are plain links in the web UI, where the browser
+    sends its HttpOnly session cookie instead of a Bearer token. Read-only GETs only: the
+    cookie is SameSite=Lax, and nothing here changes state."""
+    if credentials is not None:
+        return current_user(bearer_token(credentials))
+    user = web_sessions.user_for_session(request.cookies.get(web_sessions.COOKIE_NAME))
+    if user is None:
+        raise Unauthorized()
+    return user
+
+
+def optional_viewer_id(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> int | None:
+    """Public reads answer everyone; a valid Bearer token only adds what that person may see
+    (an event's join link). A missing, expired or bad token reads as anonymous, never a 401,
+    so a stale token cannot break browsing."""
+    if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
+        return None
+    try:
+        return auth.user_from_access_token(credentials.credentials).id
+    except Unauthorized:
+        return None
+
+
 CurrentUser = Annotated[User, Depends(current_user)]
+ViewerId = Annotated[int | None, Depends(optional_viewer_id)]
+DownloadUser = Annotated[User, Depends(bearer_or_web_session_user)]
 BearerToken = Annotated[str, Depends(bearer_token)]
 
 

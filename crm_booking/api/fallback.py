@@ -1,7 +1,7 @@
 """Paths that match no API route fall through to Reflex, which answers 404/405 in plain text,
 and the body-size limiter answers 413 in plain text. This middleware turns those answers into
-the documented JSON error shape, except under the UI prefix, where the UI's own 404 page is
-right."""
+the documented JSON error shape, except under the UI prefix and the checkout pages, where a
+page for a person is right."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from starlette.routing import Match, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _MESSAGES = {404: "Resource not found", 405: "Method not allowed", 413: "Request body too large"}
-_UI_PREFIXES = ("/app", "/_event", "/_upload")
+# The checkout pages under /pay/ are for people too: their own HTML answers (booking not found,
+# gateway down) must reach the browser as pages, not be swapped for the API's JSON.
+_UI_PREFIXES = ("/app", "/_event", "/_upload", "/pay/")
 
 
 class JsonFallbackErrors:

@@ -8,9 +8,10 @@ and answers with tokens (API clients) or, when the trip started from the web UI 
 from __future__ import annotations
 
 import contextlib
+import hmac
 import logging
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from crm_booking.errors import BadRequest, GatewayError, NotConfigured, Unauthorized
@@ -43,6 +44,18 @@ def google_status() -> dict[str, bool]:
     return {"enabled": get_settings().google_enabled}
 
 
+# Issue 14 (login forgery): the state is also kept in a short-lived cookie of the browser that
+# started the trip; a callback whose state does not match that browser's cookie is refused, so a
+# link to someone else's unfinished callback cannot sign this browser into their account.
+STATE_COOKIE = "crm_google_state"
+STATE_COOKIE_PATH = "/auth/google"
+
+
+def _state_matches_browser(request: Request, state: str | None) -> bool:
+    cookie = request.cookies.get(STATE_COOKIE, "")
+    return bool(state and cookie) and hmac.compare_digest(cookie.encode(), (state or "").encode())
+
+
 @router.get("/google", status_code=302, response_class=RedirectResponse,
             summary="Redirect to Google's consent screen")
 def google_sign_in(return_to: str | None = None) -> RedirectResponse:
@@ -55,7 +68,13 @@ def google_sign_in(return_to: str | None = None) -> RedirectResponse:
     except google.ProviderUnavailable as exc:
         log.warning("Google discovery failed: %s", exc)
         raise GatewayError(UNAVAILABLE) from exc
-    return RedirectResponse(url, status_code=302)
+    response = RedirectResponse(url, status_code=302)
+    # Lax: Google's redirect back is a top-level GET, which carries Lax cookies. Not Secure: the
+    # state travels in the URLs anyway (it is no secret, only bound to this browser), and a
+    # callback reached over a loopback http hop behind a TLS proxy must still carry it.
+    response.set_cookie(STATE_COOKIE, started.state, path=STATE_COOKIE_PATH, httponly=True, samesite="lax",
+                        max_age=int(auth.GOOGLE_STATE_LIFETIME.total_seconds()))
+    return response
 
 
 def _discard_state(state: str | None) -> None:
@@ -95,9 +114,12 @@ def _browser_sign_in(user: User, return_to: str) -> RedirectResponse:
 
 @router.get("/google/callback", response_model=None, summary="Finish Google sign-in")
 def google_callback(
-    state: str | None = None, code: str | None = None, error: str | None = None
+    request: Request, state: str | None = None, code: str | None = None, error: str | None = None
 ) -> Response:
     _require_configured()
+    if not _state_matches_browser(request, state):
+        # Same answer as an unknown state: "start again" is what this browser's user should do.
+        raise BadRequest(auth.INVALID_GOOGLE_STATE)
     if error:
         _discard_state(state)
         raise BadRequest(CANCELLED if error == "access_denied" else FAILED_AT_GOOGLE)
@@ -107,14 +129,18 @@ def google_callback(
     identity = _verified_identity(code, stored.nonce)
     tokens = auth.sign_in_with_google(
         google_id=identity.subject, email=identity.email, email_verified=identity.email_verified,
-        name=identity.name, picture=identity.picture,
+        name=identity.name, picture=identity.picture, hosted_domain=identity.hosted_domain,
     )
+    response: Response
     if stored.return_to:
-        return _browser_sign_in(tokens.user, stored.return_to)
-    body = {
-        "access_token": tokens.access_token,
-        "refresh_token": tokens.refresh_token,
-        "user": user_with_google(tokens.user),
-    }
-    # Tokens must not linger in shared caches or the browser's back/forward cache.
-    return JSONResponse(body, headers={"Cache-Control": "no-store"})
+        response = _browser_sign_in(tokens.user, stored.return_to)
+    else:
+        body = {
+            "access_token": tokens.access_token,
+            "refresh_token": tokens.refresh_token,
+            "user": user_with_google(tokens.user),
+        }
+        # Tokens must not linger in shared caches or the browser's back/forward cache.
+        response = JSONResponse(body, headers={"Cache-Control": "no-store"})
+    response.delete_cookie(STATE_COOKIE, path=STATE_COOKIE_PATH)
+    return response

@@ -51,6 +51,11 @@ def _document_errors(path: str, operation: dict[str, Any]) -> None:
         responses.setdefault("501", _error_response("Google sign-in is not configured"))
 
 
+# Public reads that take a token only to decide what to show (the join link, issue 15): the
+# token is optional, which OpenAPI says with an empty requirement beside the bearer one.
+OPTIONAL_AUTH = {("get", "/events"), ("get", "/events/{event_id}")}
+
+
 def install(api: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if api.openapi_schema is None:
@@ -60,8 +65,10 @@ def install(api: FastAPI) -> None:
             for component in ("HTTPValidationError", "ValidationError"):
                 schema["components"]["schemas"].pop(component, None)
             for path, operations in schema.get("paths", {}).items():
-                for operation in operations.values():
+                for method, operation in operations.items():
                     _document_errors(path, operation)
+                    if (method, path) in OPTIONAL_AUTH:
+                        operation["security"] = [{}, *operation.get("security", [])]
             api.openapi_schema = schema
         return api.openapi_schema
 

@@ -18,8 +18,10 @@ from starlette.concurrency import run_in_threadpool
 from crm_booking.api.deps import CurrentUser
 from crm_booking.api.schemas import ValidText
 from crm_booking.errors import DomainError
-from crm_booking.services import events, payment, refund, views
+from crm_booking.gateways.payments import GatewayFailure
+from crm_booking.services import cancellation_policy, events, passes, payment, refund, views
 from crm_booking.settings import get_settings
+from crm_booking.state import formatting
 
 router = APIRouter(tags=["payments"])
 
@@ -53,7 +55,9 @@ class PaymentBookingOut(BaseModel):
 
 class PaymentResultOut(BaseModel):
     message: str
-    booking: PaymentBookingOut
+    # A booking's payment answers `booking`; a class pass purchase's `purchase` (issue 17).
+    booking: PaymentBookingOut | None = None
+    purchase: dict[str, Any] | None = None
     refund: dict[str, Any] | None = None
 
 
@@ -70,6 +74,8 @@ def payment_success(body: PaymentSuccessRequest) -> dict[str, Any]:
     applied = payment.record_success(order_id=body.razorpay_order_id,
                                      payment_id=body.razorpay_payment_id,
                                      signature=body.razorpay_signature)
+    if isinstance(applied, passes.PassApplied):
+        return _pass_result(applied)
     answer: dict[str, Any] = {"message": SUCCESS_MESSAGES[applied.outcome],
                               "booking": views.payment_result(applied.booking)}
     if applied.outcome == payment.Outcome.REFUNDING:
@@ -83,7 +89,23 @@ def payment_failure(body: PaymentFailureRequest) -> dict[str, Any]:
                                      payment_id=body.razorpay_payment_id,
                                      error_code=body.error_code,
                                      error_description=body.error_description)
+    if isinstance(booking, passes.PurchaseRow):
+        return {"message": "Payment failure recorded",
+                "purchase": views.pass_purchase(booking.purchase, booking.product)}
     return {"message": "Payment failure recorded", "booking": views.payment_result(booking)}
+
+
+def _pass_result(applied: passes.PassApplied) -> dict[str, Any]:
+    refunding = applied.refund is not None and not applied.activated \
+        and applied.refund.razorpay_payment_id != applied.purchase.payment_id
+    answer: dict[str, Any] = {
+        "message": ("Payment received twice; the second payment is being refunded" if refunding
+                    else "Payment processed successfully"),
+        "purchase": views.pass_purchase(applied.purchase, applied.product)}
+    if refunding or (applied.refund is not None and not applied.activated
+                     and applied.purchase.status != "active"):
+        answer["refund"] = views.refund(applied.refund)
+    return answer
 
 
 @router.post("/payment/webhook")
@@ -105,9 +127,11 @@ def event_refunds(event_id: int, user: CurrentUser) -> dict[str, Any]:
     for the facilitator to follow up (cancelling the event again retries them)."""
     events.event_bookings(actor_id=user.id, event_id=event_id)  # type: ignore[arg-type]  # 403/404
     rows = refund.for_event(event_id)
-    listed = [{"booking_id": r.booking_id, "reason": r.reason, **(views.refund(r) or {})}
+    listed = [{"id": r.id, "booking_id": r.booking_id, "reason": r.reason,
+               "needs_attention": refund.needs_attention(r), **(views.refund(r) or {})}
               for r in rows]
-    return {"refunds": listed, "failed_refunds": [r for r in listed if r["status"] == "failed"]}
+    # Refused ones, and (issue 13) ones still unsettled past REFUND_ALERT_AFTER_MINUTES.
+    return {"refunds": listed, "failed_refunds": [r for r in listed if r["needs_attention"]]}
 
 
 # --- checkout page ------------------------------------------------------------------------------
@@ -116,9 +140,20 @@ def event_refunds(event_id: int, user: CurrentUser) -> dict[str, Any]:
 @router.get("/pay/{reference}", response_class=HTMLResponse, include_in_schema=False)
 def checkout_page(reference: str, token: Annotated[str, Query(max_length=64)] = "") -> HTMLResponse:
     try:
+        if passes.is_pass_reference(reference):
+            return HTMLResponse(_render_pass(passes.open_checkout(reference, token), token),
+                                headers={"Cache-Control": "no-store"})
         page = payment.open_checkout(reference, token)
     except DomainError as exc:
         return HTMLResponse(_message_page(exc.message), status_code=exc.status_code)
+    except GatewayFailure:
+        # An HTML page for a person, not a JSON 500: the seat stays held, trying again is safe.
+        retry = f"/pay/{quote(reference)}?token={quote(token)}"
+        return HTMLResponse(_message_page(
+            "Payments are unavailable for a moment",
+            "We could not reach Razorpay to prepare your payment. Your seat is still held; "
+            "please try again in a minute.", retry_url=retry),
+            status_code=503, headers={"Retry-After": "30", "Cache-Control": "no-store"})
     return HTMLResponse(_render(page, token), headers={"Cache-Control": "no-store"})
 
 
@@ -126,7 +161,10 @@ def checkout_page(reference: str, token: Annotated[str, Query(max_length=64)] = 
 def sandbox_checkout(reference: str, token: Annotated[str, Query(max_length=64)] = "",
                      outcome: Annotated[str, Query(pattern="^(success|failure)$")] = "success",
                      ) -> JSONResponse:
-    fields = payment.sandbox_callback(reference, token, succeed=outcome == "success")
+    if passes.is_pass_reference(reference):
+        fields = passes.sandbox_callback(reference, token, succeed=outcome == "success")
+    else:
+        fields = payment.sandbox_callback(reference, token, succeed=outcome == "success")
     return JSONResponse(fields, headers={"Cache-Control": "no-store"})
 
 
@@ -142,21 +180,63 @@ def _render(page: payment.CheckoutPage, token: str) -> str:
     data = {
         "reference": reference, "order_id": booking.razorpay_order_id, "key_id": page.key_id,
         "amount_paise": refund.to_paise(booking.amount), "currency": booking.currency,
-        "event_title": event.title, "attendee_name": None, "attendee_email": None,
+        "event_title": event.title, "prefill": page.prefill,
         "hold_expires_at": _iso(booking) if page.payable else None,
+        "timeout_seconds": page.seconds_left,
         "booking_url": f"/app/booking/{quote(reference)}",
         "sandbox_url": f"/pay/{quote(reference)}/sandbox?token={quote(token)}",
     }
     return _template().substitute(
+        page_title=html.escape(f"Pay for booking {reference}"),
+        reference_label="Booking", back_label="View your booking",
         reference=html.escape(reference),
         event_title=html.escape(event.title),
-        event_when=html.escape(views.local_timestamp(event.start_at, event.timezone)
-                               .replace("T", " ")[:16] + f" ({event.timezone})"),
+        # Worded like the booking pages ("Sat 14 Jun 2025, 7:00 AM to 8:00 AM IST", with an en dash).
+        event_when=html.escape(formatting.schedule(event.start_at, event.end_at, event.timezone)),
         amount=html.escape(f"₹{views.money(booking.amount):,.2f} {booking.currency}"),
         sandbox_banner=_SANDBOX_BANNER if sandbox else "",
         body=_body(page, sandbox),
         booking_url=html.escape(data["booking_url"]),  # type: ignore[arg-type]
         # JSON inside <script>: "<" escaped so no value can close the tag.
+        data_json=json.dumps(data).replace("<", "\\u003c"),
+        checkout_script=(
+            "" if sandbox or not page.payable else
+            f'<script src="{html.escape(get_settings().RAZORPAY_CHECKOUT_JS_URL)}"></script>'
+        ),
+    )
+
+
+def _render_pass(page: passes.PassCheckoutPage, token: str) -> str:
+    """The same checkout page and script for a class pass: no seat hold, back to "My passes"."""
+    purchase, product = page.purchase, page.product
+    ref = passes.reference(purchase.id)  # type: ignore[arg-type]
+    sandbox = page.gateway == "sandbox"
+    data = {
+        "reference": ref, "order_id": purchase.razorpay_order_id, "key_id": page.key_id,
+        "amount_paise": refund.to_paise(purchase.amount), "currency": purchase.currency,
+        "event_title": product.name, "prefill": page.prefill, "hold_expires_at": None,
+        "timeout_seconds": None, "booking_url": "/app/passes",
+        "sandbox_url": f"/pay/{quote(ref)}/sandbox?token={quote(token)}",
+    }
+    if page.payable:
+        buttons = (('<button type="button" class="pay" data-sandbox="success">Pay (sandbox)</button>'
+                    '<button type="button" class="fail" data-sandbox="failure">Fail (sandbox)</button>')
+                   if sandbox else
+                   '<button type="button" class="pay" id="pay-razorpay">Pay with Razorpay</button>')
+        body = (f'<p>Class pass: {product.credits} classes, valid {product.valid_days} days '
+                'from payment.</p>' + buttons)
+    else:
+        state = ("This pass is paid. Nothing more to pay." if purchase.status in ("active", "expired")
+                 else "This pass can no longer be paid.")
+        body = f'<p class="state" id="booking-state">{html.escape(state)}</p>'
+    return _template().substitute(
+        page_title=html.escape(f"Pay for class pass {ref}"),
+        reference_label="Class pass", back_label="View your passes",
+        reference=html.escape(ref), event_title=html.escape(product.name),
+        event_when=html.escape(f"{product.credits} classes · valid {product.valid_days} days"),
+        amount=html.escape(f"₹{views.money(purchase.amount):,.2f} {purchase.currency}"),
+        sandbox_banner=_SANDBOX_BANNER if sandbox else "", body=body,
+        booking_url="/app/passes",
         data_json=json.dumps(data).replace("<", "\\u003c"),
         checkout_script=(
             "" if sandbox or not page.payable else
@@ -176,14 +256,18 @@ def _body(page: payment.CheckoutPage, sandbox: bool) -> str:
             f'{get_settings().BOOKING_HOLD_MINUTES} min</strong> more.</p>')
     failed = ""
     if page.booking.payment_status == "failed":
-        reason = page.booking.payment_error_description or "declined"
-        failed = f'<p class="state">The last attempt failed ({html.escape(reason)}). You can try again.</p>'
+        # Our own words only: the failure callback is unsigned, its text could be anyone's.
+        failed = ('<p class="state">The last attempt failed: the payment did not go through. '
+                  'You can try again.</p>')
+    policy = cancellation_policy.booking_policy_text(page.booking, page.event)
+    terms = (f'<p id="refund-policy"><strong>Cancellation policy:</strong> {html.escape(policy)}.</p>'
+             if policy else "")
     if sandbox:
         buttons = ('<button type="button" class="pay" data-sandbox="success">Pay (sandbox)</button>'
                    '<button type="button" class="fail" data-sandbox="failure">Fail (sandbox)</button>')
     else:
         buttons = '<button type="button" class="pay" id="pay-razorpay">Pay with Razorpay</button>'
-    return hold + failed + buttons
+    return hold + failed + terms + buttons
 
 
 def _state_text(page: payment.CheckoutPage) -> str:
@@ -209,8 +293,17 @@ def _iso(booking: Any) -> str | None:
     return as_utc(booking.hold_expires_at).isoformat()
 
 
-def _message_page(message: str) -> str:
-    return ('<!doctype html><html lang="en"><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f'<title>Payment</title></head><body><main><h1>{html.escape(message)}</h1>'
-            '<p><a href="/app/">Back to the app</a></p></main></body></html>')
+@lru_cache
+def _site_frame() -> Template:
+    """The checkout page's head, styles and site header: the pages that only say something
+    (unknown booking, wrong link, gateway down) look like the rest of the site."""
+    text = TEMPLATE_PATH.read_text(encoding="utf-8")
+    return Template(text[:text.index("<main>")])
+
+
+def _message_page(message: str, detail: str = "", *, retry_url: str | None = None) -> str:
+    paragraph = f"<p>{html.escape(detail)}</p>" if detail else ""
+    retry = f'<p><a href="{html.escape(retry_url)}">Try again</a></p>' if retry_url else ""
+    return (_site_frame().substitute(page_title=html.escape(f"{message} · Payment"))
+            + f'<main><div class="card"><h1>{html.escape(message)}</h1>{paragraph}{retry}'
+            '<p><a href="/app/">Back to the events</a></p></div></main></body></html>')

@@ -40,11 +40,13 @@ def _redirect(target: str) -> RedirectResponse:
 def start_session(
     ticket: Annotated[str, Query(max_length=300)] = "",
     next: Annotated[str | None, Query(max_length=500)] = None,
+    crm_prelogin: Annotated[str | None, Cookie(max_length=200)] = None,
 ) -> RedirectResponse:
-    token = web_sessions.redeem_login_ticket(ticket) if ticket else None
+    token = web_sessions.redeem_login_ticket(ticket, crm_prelogin) if ticket else None
     if token is None:
         return _redirect(f"{UI_PREFIX}/login?expired=1")
     response = _redirect(safe_next(next))
+    response.delete_cookie(web_sessions.PRELOGIN_COOKIE, path="/")
     response.set_cookie(
         web_sessions.COOKIE_NAME, token,
         max_age=int(web_sessions.LIFETIME.total_seconds()), path="/", httponly=True,

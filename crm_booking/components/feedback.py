@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 
@@ -18,20 +20,36 @@ def empty(message: str | rx.Var, *actions: rx.Component) -> rx.Component:
     )
 
 
-def error_message(message: rx.Var[str]) -> rx.Component:
-    return rx.cond(
-        message != "",
-        rx.callout(message, icon="triangle_alert", color_scheme="red", role="alert", high_contrast=True,
-                   margin_y="0.75rem"),
+# A badge holding a sentence ("Reserved until ..., awaiting payment") wraps on a phone
+# instead of pushing its table wider than the screen.
+WRAPPING = {"white_space": "normal", "height": "auto", "text_align": "left"}
+
+
+def _banner(message: rx.Var[str], icon: str, color: str, role: str,
+            on_dismiss: Any | None) -> rx.Component:
+    room = {"padding_right": "3rem"} if on_dismiss is not None else {}  # for the button
+    callout = rx.callout(message, icon=icon, color_scheme=color, role=role,  # type: ignore[arg-type]
+                         high_contrast=True, margin_y="0.75rem", **room)
+    if on_dismiss is None:
+        return callout
+    return rx.box(
+        callout,
+        rx.icon_button(rx.icon("x", size=18, aria_hidden="true"), on_click=on_dismiss,
+                       aria_label="Dismiss message", variant="ghost", size="2",
+                       color_scheme=color, high_contrast=True,  # type: ignore[arg-type]
+                       position="absolute", top="1.1rem", right="0.75rem"),
+        position="relative", width="100%",
     )
 
 
-def success_message(message: rx.Var[str]) -> rx.Component:
-    return rx.cond(
-        message != "",
-        rx.callout(message, icon="circle_check", color_scheme="green", role="status", high_contrast=True,
-                   margin_y="0.75rem"),
-    )
+def error_message(message: rx.Var[str], on_dismiss: Any | None = None) -> rx.Component:
+    """A red alert; with `on_dismiss`, a button to close it (it is cleared in the state, so it
+    does not come back)."""
+    return rx.cond(message != "", _banner(message, "triangle_alert", "red", "alert", on_dismiss))
+
+
+def success_message(message: rx.Var[str], on_dismiss: Any | None = None) -> rx.Component:
+    return rx.cond(message != "", _banner(message, "circle_check", "green", "status", on_dismiss))
 
 
 def status_badge(label: rx.Var[str], color: rx.Var[str]) -> rx.Component:

@@ -34,7 +34,7 @@ def text_area(label: str, name: str, error: rx.Var[str] | str = "", **props: Any
         rx.el.label(label, html_for=field_id, style={"font_weight": "500", "display": "block",
                                                      "margin_bottom": "0.25rem"}),
         rx.text_area(id=field_id, name=name, aria_describedby=f"{field_id}-error", rows="4",
-                     **props),
+                     aria_invalid=rx.cond(error != "", "true", "false"), **props),
         _error(field_id, error),
         width="100%",
     )
@@ -52,7 +52,8 @@ def select_field(label: str, name: str, options: list[tuple[str, str]] | rx.Var,
         rx.el.label(label, html_for=field_id, style={"font_weight": "500", "display": "block",
                                                      "margin_bottom": "0.25rem"}),
         rx.el.select(*option_nodes, id=field_id, name=name, class_name="native-select",
-                     aria_describedby=f"{field_id}-error", **props),
+                     aria_describedby=f"{field_id}-error",
+                     aria_invalid=rx.cond(error != "", "true", "false"), **props),
         _error(field_id, error),
         width="100%",
     )

@@ -6,6 +6,7 @@ from typing import Any
 
 import reflex as rx
 
+from crm_booking.components.verification_banner import verification_banner
 from crm_booking.state.session import SessionState as _SessionState
 
 # Radix gives inputs and buttons a focus ring; links and native controls get the same clear
@@ -22,6 +23,9 @@ textarea:focus-visible, [tabindex]:focus-visible {
 .nav-link, .nav-link:hover, .nav-link:active, .nav-link:visited {
   color: #0b5d55 !important; font-weight: 500; padding: .25rem .1rem; opacity: 1 !important; }
 .nav-link:hover { text-decoration: underline; }
+.rt-TextFieldRoot:has(input[aria-invalid="true"]), textarea[aria-invalid="true"],
+.rt-TextAreaRoot:has(textarea[aria-invalid="true"]), select[aria-invalid="true"] {
+  box-shadow: inset 0 0 0 2px #ce2c31; border-color: #ce2c31; }
 """
 
 # Reflex turns state attributes into Vars at runtime; mypy only sees the plain types.
@@ -37,7 +41,9 @@ def _account_links() -> rx.Component:
         SessionState.signed_in,
         rx.fragment(
             nav_link("My bookings", "/bookings"),
+            nav_link("My passes", "/passes"),
             rx.cond(SessionState.is_facilitator, nav_link("Dashboard", "/dashboard")),
+            rx.cond(SessionState.is_admin, nav_link("Admin", "/admin")),
             nav_link("Profile", "/profile"),
             # Leaves the single-page app: only an HTTP response can delete the HttpOnly cookie.
             rx.button("Sign out", on_click=SessionState.sign_out, variant="ghost",
@@ -53,7 +59,7 @@ def header() -> rx.Component:
             rx.flex(
                 rx.link(
                     rx.hstack(
-                        rx.icon("leaf", size=22, color="#0b5d55", aria_hidden="true"),
+                        rx.image(src="/app/logo.svg", alt="", width="28px", height="28px"),
                         rx.text("Wellness Bookings", weight="bold", size="4", color="#0b5d55"),
                         spacing="2", align="center",
                     ),
@@ -75,6 +81,7 @@ def page_layout(title: rx.Var | str, *children: rx.Component) -> rx.Component:
         rx.el.style(GLOBAL_CSS),
         rx.el.a("Skip to content", href="#main", class_name="skip-link"),
         header(),
+        verification_banner(),
         rx.el.main(
             rx.heading(title, as_="h1", size="7", margin_bottom="1rem"),
             *children,

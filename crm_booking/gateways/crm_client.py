@@ -8,6 +8,8 @@ from typing import Any
 
 import httpx
 
+from crm_booking.metrics import GATEWAY_ERRORS
+from crm_booking.observability import REQUEST_ID_HEADER
 from crm_booking.settings import get_settings
 
 
@@ -29,10 +31,13 @@ def _client() -> httpx.Client:
     )
 
 
-def post_notification(payload: dict[str, Any]) -> Delivery:
+def post_notification(payload: dict[str, Any], path: str = "/notify",
+                      request_id: str | None = None) -> Delivery:
+    headers = {REQUEST_ID_HEADER: request_id} if request_id else {}
     try:
-        response = _client().post("/notify", json=payload)
+        response = _client().post(path, json=payload, headers=headers)
     except httpx.HTTPError as exc:
+        GATEWAY_ERRORS.labels("crm", "notify", "unreachable").inc()
         return Delivery(False, False, None, f"CRM unreachable: {type(exc).__name__}")
     if response.status_code == 200:
         body = response.json()
@@ -44,6 +49,7 @@ def post_notification(payload: dict[str, Any]) -> Delivery:
             return Delivery(True, False, body.get("notification_id"), status)
         return Delivery(False, False, body.get("notification_id"),
                         f"CRM stored it but email is {status}: {body.get('email_error', '')}"[:300])
+    GATEWAY_ERRORS.labels("crm", "notify", f"http_{response.status_code}").inc()
     # 400 means our payload is wrong: retrying the same bytes will not help. Anything else
     # (401 misconfigured token, 5xx, proxies) may recover, so it is retried.
     return Delivery(False, response.status_code == 400, None,

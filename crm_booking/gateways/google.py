@@ -62,6 +62,7 @@ class GoogleIdentity:
     email_verified: bool
     name: str
     picture: str | None
+    hosted_domain: str | None = None  # the `hd` claim: a Google Workspace domain
 
 
 class _TimedCache:
@@ -229,6 +230,7 @@ def _identity(claims: dict[str, Any]) -> GoogleIdentity:
         email_verified=claims.get("email_verified") is True,
         name=str(claims.get("name") or ""),
         picture=picture if isinstance(picture, str) and picture else None,
+        hosted_domain=claims["hd"] if isinstance(claims.get("hd"), str) and claims["hd"] else None,
     )
 
 

@@ -21,6 +21,24 @@ SessionState: Any = _SessionState
 HomeState: Any = _HomeState
 
 
+def search_box() -> rx.Component:
+    """Keywords are sent on Enter or with the button, not on every key press."""
+    return rx.el.form(
+        rx.el.label("Search events", html_for="field-q",
+                    style={"font_weight": "500", "display": "block", "margin_bottom": "0.25rem"}),
+        rx.hstack(
+            rx.input(id="field-q", name="q", type="search", default_value=HomeState.filter_q,
+                     key=HomeState.filter_q, placeholder="Yoga, breathwork, a place or a teacher",
+                     size="3", width="100%", max_length=100, auto_complete="off"),
+            rx.button(rx.icon("search", aria_hidden="true"), "Search", type="submit", size="3",
+                      high_contrast=True),
+            spacing="2", width="100%",
+        ),
+        role="search", aria_label="Search events", on_submit=HomeState.search,
+        reset_on_submit=False, style={"margin_bottom": "1rem"},
+    )
+
+
 def filters() -> rx.Component:
     return rx.el.form(
         rx.grid(
@@ -53,7 +71,7 @@ def filters() -> rx.Component:
             columns=rx.breakpoints(initial="1", sm="2", md="4"),
             spacing="3", width="100%",
         ),
-        role="search", aria_label="Filter events", on_submit=rx.prevent_default,
+        aria_label="Filter events", on_submit=rx.prevent_default,
         style={"margin_bottom": "1.5rem"},
     )
 
@@ -67,7 +85,9 @@ def results() -> rx.Component:
             rx.grid(rx.foreach(HomeState.events, event_card),
                     columns=rx.breakpoints(initial="1", sm="2", lg="3"), spacing="4",
                     width="100%"),
-            empty("No upcoming events match these filters.",
+            empty(rx.cond(HomeState.filter_q != "",
+                          "No upcoming events match “" + HomeState.filter_q + "” with these filters.",
+                          "No upcoming events match these filters."),
                   rx.button("Show all events", on_click=HomeState.clear_filters,
                             variant="soft", high_contrast=True)),
         ),
@@ -78,7 +98,8 @@ def page() -> rx.Component:
     return page_layout(
         "Find a session",
         rx.text("Yoga, breathwork, sound baths and retreats. Times are shown in each event's "
-                "own timezone.", color="#3b3f45", margin_bottom="1rem"),
+                "own timezone; online events also in yours.", color="#3b3f45", margin_bottom="1rem"),
+        search_box(),
         filters(),
         error_message(HomeState.error),
         rx.heading("Upcoming events", as_="h2", size="5", margin_bottom="0.75rem"),

@@ -49,6 +49,7 @@ def login_page() -> rx.Component:
                                auto_complete="email", required=True),
                     text_field("Password", "password", S.password_error, type="password",
                                auto_complete="current-password", required=True),
+                    rx.link("Forgot password?", href="/forgot-password", size="2"),
                     error_message(S.error),
                     rx.button("Sign in", type="submit", size="3", width="100%",
                               loading=S.working, high_contrast=True),

@@ -6,7 +6,7 @@ from typing import Any
 
 import reflex as rx
 
-from crm_booking.components.feedback import empty, error_message, loading, success_message
+from crm_booking.components.feedback import WRAPPING, empty, error_message, loading, success_message
 from crm_booking.components.layout import page_layout
 from crm_booking.state.my_bookings import MyBookingsState
 from crm_booking.state.session import SessionState as _SessionState
@@ -16,11 +16,16 @@ SessionState: Any = _SessionState
 S: Any = MyBookingsState
 
 
-def payment_badge(item: Any) -> rx.Component:
-    color = rx.match(item.payment_status, ("completed", "green"), ("failed", "red"),
-                     ("refunded", "gray"), "amber")
-    return rx.badge(item.payment_label, color_scheme=color, variant="soft",  # type: ignore[arg-type]
-                    high_contrast=True)
+def status_badge(item: Any) -> rx.Component:
+    """One badge that says what the booking is ("Reserved until ..., awaiting payment",
+    "Paid", "Free", "Expired, not paid"); the payment one only when it adds something."""
+    return rx.fragment(
+        rx.badge(item.status_label, color_scheme=item.tone, variant="soft", high_contrast=True,
+                 class_name="booking-status", style=WRAPPING),
+        rx.cond((item.status_label == "Cancelled") | (item.status_label == "Attended"),
+                rx.badge(item.payment_label, variant="outline", high_contrast=True,
+                         color_scheme="gray")),
+    )
 
 
 def booking_card(item: Any) -> rx.Component:
@@ -31,10 +36,14 @@ def booking_card(item: Any) -> rx.Component:
                                    color="#1c2024"), as_="h3", size="4"),
                 rx.text(item.when, size="2"),
                 rx.text(item.place, size="2"),
+                rx.cond(item.join_link != "",
+                        rx.el.a("Join online", href=item.join_link, target="_blank",
+                                rel="noopener noreferrer",
+                                style={"color": "#0b5d55", "font_weight": "500",
+                                       "font_size": "0.9rem"})),
                 rx.hstack(
                     rx.text("Ref ", rx.el.strong(item.reference), size="2"),
-                    rx.badge(item.status_label, variant="outline", high_contrast=True),
-                    payment_badge(item),
+                    status_badge(item),
                     rx.text(item.amount, size="2", weight="bold"),
                     spacing="2", wrap="wrap", align="center",
                 ),
@@ -63,8 +72,8 @@ def cancel_dialog() -> rx.Component:
             rx.hstack(
                 rx.alert_dialog.cancel(rx.button("Keep my booking", variant="soft",
                                                  color_scheme="gray", high_contrast=True)),
-                rx.button("Yes, cancel it", color_scheme="red", on_click=S.confirm_cancel,
-                          loading=S.cancelling),
+                rx.button("Yes, cancel it", color_scheme="red", high_contrast=True,
+                          on_click=S.confirm_cancel, loading=S.cancelling, disabled=S.cancelling),
                 spacing="3", justify="end", margin_top="1rem", wrap="wrap",
             ),
         ),
@@ -84,8 +93,8 @@ def section(title: str, items: Any, none: str) -> rx.Component:
 def page() -> rx.Component:
     return page_layout(
         "My bookings",
-        success_message(S.result),
-        error_message(S.error),
+        success_message(S.result, on_dismiss=S.dismiss_result),
+        error_message(S.error, on_dismiss=S.dismiss_error),
         rx.cond(
             S.loading,
             loading("Loading your bookings ..."),

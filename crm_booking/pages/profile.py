@@ -43,6 +43,8 @@ def page() -> rx.Component:
                 max_width="32rem", width="100%",
             ),
         ),
+        rx.text(rx.link("Change password or sign out everywhere", href="/change-password"),
+                size="2", margin_top="1rem"),
     )
 
 

@@ -67,7 +67,10 @@ def _create_user(
     is_verified: bool = False,
     google_id: str | None = None,
     profile_picture: str | None = None,
+    password_hash: str | None = None,
 ) -> User:
+    """`password_hash`, when given, is `password` already hashed (callers that must not hash
+    inside their transaction)."""
     email = normalize_email(email)
     problems = _validate_new_account(email=email, password=password, name=name)
     if problems:
@@ -76,7 +79,7 @@ def _create_user(
         raise BadRequest("Email already exists")
     user = User(
         email=email,
-        password_hash=hash_password(password) if password is not None else None,
+        password_hash=password_hash or (hash_password(password) if password is not None else None),
         name=name.strip(),
         phone=phone,
         role=role.value,
@@ -92,10 +95,35 @@ def _create_user(
     return user
 
 
-def register(*, email: str, password: str, name: str, phone: str | None = None) -> User:
-    """Public sign-up: always an attendee (`user` role)."""
+REGISTRATIONS_THROTTLED = "Too many new accounts from this address, please try again later"
+
+
+def register(
+    *, email: str, password: str, name: str, phone: str | None = None, ip_address: str = "unknown"
+) -> User:
+    """Public sign-up: always an attendee (`user` role), unverified until the emailed link is
+    followed. Registrations are limited per client address (issue 14: throwaway accounts
+    squatting seats); only accounts actually created count."""
+    from crm_booking.services.throttle import count_and_record
+
+    problems = _validate_new_account(email=normalize_email(email), password=password, name=name)
+    if problems:
+        raise ValidationFailed(problems)
+    # Hashing is slow by design: done before the transaction, whose per-address lock (the
+    # registration count) would otherwise queue simultaneous sign-ups from one address behind
+    # each other's hashing (a test of 50 sign-ups at once timed out on a loaded machine).
+    hashed = hash_password(password)
     with transaction() as session:
-        return _create_user(session, email=email, password=password, name=name, phone=phone)
+        if not count_and_record(session, bucket="register", key=ip_address,
+                                limit=get_settings().REGISTRATIONS_PER_ADDRESS_PER_HOUR,
+                                window=timedelta(hours=1)):
+            raise TooManyRequests(REGISTRATIONS_THROTTLED)
+        user = _create_user(session, email=email, password=password, name=name, phone=phone,
+                            password_hash=hashed)
+        from crm_booking.services.accounts import send_verification  # imports this module
+
+        send_verification(session, user)
+        return user
 
 
 def create_user(
@@ -215,28 +243,65 @@ def refresh(refresh_token: str) -> TokenPair:
 # --- password sign-in -------------------------------------------------------------------------
 
 
-def _throttled(session: Session, *, email: str, ip_address: str) -> bool:
+LOGIN_THROTTLED = "Too many failed login attempts, please try again later"
+
+
+def _lockout(failures: int) -> timedelta:
+    """Growing delays: the first after LOGIN_MAX_FAILURES failures, doubling with each further
+    one, never longer than the counting window."""
     settings = get_settings()
-    since = clock.now() - timedelta(minutes=settings.LOGIN_WINDOW_MINUTES)
-    by_email = session.exec(
-        select(sa.func.count()).select_from(LoginFailure).where(
-            LoginFailure.email == email, LoginFailure.created_at >= since
-        )
-    ).one()
-    by_ip = session.exec(
-        select(sa.func.count()).select_from(LoginFailure).where(
-            LoginFailure.ip_address == ip_address, LoginFailure.created_at >= since
-        )
-    ).one()
-    # An address gets more room than one account: several people may share a network.
-    return by_email >= settings.LOGIN_MAX_FAILURES or by_ip >= settings.LOGIN_MAX_FAILURES * 4
+    base = settings.LOGIN_DELAY_BASE_SECONDS * 2 ** max(0, failures - settings.LOGIN_MAX_FAILURES)
+    return min(timedelta(seconds=base), timedelta(minutes=settings.LOGIN_WINDOW_MINUTES))
+
+
+def _claim_login_attempt(*, email: str, ip_address: str) -> int:
+    """Count this attempt as a failure before the password is checked, atomically per
+    (address, client IP), so concurrent guesses are counted one by one (issue 14). Failures from
+    one client IP delay only that IP: a stranger cannot lock the owner out from elsewhere.
+    Answers the id of the failure row, which a correct password deletes again."""
+    settings = get_settings()
+    now = clock.now()
+    since = now - timedelta(minutes=settings.LOGIN_WINDOW_MINUTES)
+    with transaction() as session:
+        from crm_booking.services.throttle import serialize_on
+
+        serialize_on(session, f"login-ip:{ip_address}")
+        serialize_on(session, f"login:{email}|{ip_address}")
+        pair_count, last_failure = session.exec(
+            select(sa.func.count(), sa.func.max(LoginFailure.created_at)).where(
+                LoginFailure.email == email, LoginFailure.ip_address == ip_address,
+                LoginFailure.created_at >= since)
+        ).one()
+        if pair_count >= settings.LOGIN_MAX_FAILURES and last_failure is not None:
+            wait_until = clock.as_utc(last_failure) + _lockout(pair_count)
+            if now < wait_until:
+                raise TooManyRequests(LOGIN_THROTTLED,
+                                      retry_after_seconds=int((wait_until - now).total_seconds()) + 1)
+        by_ip = session.exec(
+            select(sa.func.count()).select_from(LoginFailure).where(
+                LoginFailure.ip_address == ip_address, LoginFailure.created_at >= since)
+        ).one()
+        # One address guessing across many accounts (several people may share a network, so it
+        # gets more room than one account).
+        if by_ip >= settings.LOGIN_MAX_FAILURES * 4:
+            raise TooManyRequests(LOGIN_THROTTLED)
+        attempt = LoginFailure(email=email, ip_address=ip_address, created_at=now)
+        session.add(attempt)
+        session.flush()
+        assert attempt.id is not None
+        return attempt.id
+
+
+def _forget_failures(*, email: str, ip_address: str) -> None:
+    with transaction() as session:
+        session.execute(sa.delete(LoginFailure).where(
+            LoginFailure.email == email, LoginFailure.ip_address == ip_address))  # type: ignore[arg-type]
 
 
 def authenticate(*, email: str, password: str, ip_address: str = "unknown") -> TokenPair:
     email = normalize_email(email)
+    _claim_login_attempt(email=email, ip_address=ip_address)
     with read_session() as session:
-        if _throttled(session, email=email, ip_address=ip_address):
-            raise TooManyRequests("Too many failed login attempts, please try again later")
         user = session.exec(select(User).where(User.email == email)).first()
     if user is None or user.password_hash is None:
         password_context.verify(password, _DUMMY_HASH)
@@ -244,9 +309,8 @@ def authenticate(*, email: str, password: str, ip_address: str = "unknown") -> T
     else:
         valid, new_hash = password_context.verify_and_update(password, user.password_hash)
     if not valid or user is None or not user.is_active:
-        with transaction() as session:
-            session.add(LoginFailure(email=email, ip_address=ip_address))
-        raise Unauthorized("Invalid credentials")
+        raise Unauthorized("Invalid credentials")  # the failure was recorded up front
+    _forget_failures(email=email, ip_address=ip_address)
     if new_hash:
         with transaction() as session:
             stored = session.get(User, user.id)
@@ -376,8 +440,25 @@ def _google_display_name(name: str, email: str) -> str:
     return (name.strip() or email.split("@", 1)[0])[:120]
 
 
+GOOGLE_LINK_REFUSED = (
+    "An account with this email address already exists and its address is not confirmed yet. "
+    "Sign in with your password and confirm your email address (or use \"Forgot password?\"), "
+    "then you can sign in with Google."
+)
+
+
+def google_vouches_for(email: str, email_verified: bool, hosted_domain: str | None) -> bool:
+    """Google is authoritative for an address only when it says it is verified AND the address is
+    a Gmail address or belongs to a Workspace domain (the `hd` claim), per Google's guidance."""
+    email = normalize_email(email)
+    domain = email.rsplit("@", 1)[-1]
+    workspace = hosted_domain is not None and hosted_domain.lower() == domain
+    return email_verified and (domain == "gmail.com" or workspace)
+
+
 def _link_or_create_google_user(
-    session: Session, *, google_id: str, email: str, name: str, picture: str | None
+    session: Session, *, google_id: str, email: str, name: str, picture: str | None,
+    vouched: bool = False,
 ) -> User:
     linked = session.exec(select(User).where(User.google_id == google_id)).first()
     if linked is not None:
@@ -390,8 +471,11 @@ def _link_or_create_google_user(
                             is_verified=True, google_id=google_id, profile_picture=picture)
     if same_email.google_id is not None:
         raise BadRequest("This email address is linked to a different Google account")
-    # Google has verified that this person owns the address, which is what we ask of a link.
     if not same_email.is_verified:
+        # Issue 14: an unconfirmed address is linked only when Google vouches for it; otherwise
+        # the person is told what to do, and the account (and its password) is left alone.
+        if not vouched:
+            raise Forbidden(GOOGLE_LINK_REFUSED)
         _evict_unverified_holder(session, same_email)
     same_email.google_id = google_id
     same_email.profile_picture = picture or same_email.profile_picture
@@ -401,17 +485,23 @@ def _link_or_create_google_user(
 
 def _evict_unverified_holder(session: Session, user: User) -> None:
     """Whoever registered this address with a password never proved they own it; Google just
-    proved someone else does. Their password, tokens and browser sessions stop working, so an
-    account pre-registered with another person's address cannot be kept (pre-hijacking)."""
+    vouched that someone else does. Their password, tokens and browser sessions stop working, so
+    an account pre-registered with another person's address cannot be kept (pre-hijacking). Not
+    silent: the owner gets an email saying so, with a link to choose a password."""
     from crm_booking.models import WebSession
+    from crm_booking.services.accounts import notify_password_removed
 
+    had_password = user.password_hash is not None
     user.password_hash = None
     user.tokens_valid_after = clock.now()
     session.exec(sa.delete(WebSession).where(WebSession.user_id == user.id))  # type: ignore[call-overload, arg-type]
+    if had_password:
+        notify_password_removed(session, user)
 
 
 def sign_in_with_google(
-    *, google_id: str, email: str, email_verified: bool, name: str, picture: str | None
+    *, google_id: str, email: str, email_verified: bool, name: str, picture: str | None,
+    hosted_domain: str | None = None,
 ) -> TokenPair:
     """Sign in the account linked to this Google identity, else link the account with the same
     email, else create a `user` account without a password."""
@@ -426,7 +516,8 @@ def sign_in_with_google(
         try:
             with transaction() as session:
                 user = _link_or_create_google_user(
-                    session, google_id=google_id, email=email, name=name, picture=picture
+                    session, google_id=google_id, email=email, name=name, picture=picture,
+                    vouched=google_vouches_for(email, email_verified, hosted_domain),
                 )
                 if not user.is_active:
                     raise Forbidden("This account is disabled")

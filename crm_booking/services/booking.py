@@ -1,25 +1,38 @@
 """Booking: take a seat, cancel, list, expire lapsed holds.
 
-Seats are taken with one conditional UPDATE on the event row (`seats_taken < max_participants`),
-which is atomic on PostgreSQL (row lock until commit) and on SQLite (writers are serialised by
-BEGIN IMMEDIATE); the CHECK constraint on `events` backs it. Lock order is always
-bookings → event, so two transactions never wait on each other in a cycle; creation takes the
-seat as its last statement, so the event row is held only until the commit.
+Seats are taken with one conditional UPDATE on the event row (`seats_taken < max_participants`
+and the event open, future and not deleted), which is atomic on PostgreSQL (row lock until
+commit) and on SQLite (writers are serialised by BEGIN IMMEDIATE); the CHECK constraint on
+`events` backs it. ONE lock order everywhere: event → bookings → payments/refunds, so two
+transactions never wait on each other in a cycle (`lock_booking_and_event` is how a path that
+starts from a booking gets there). Creation takes the seat as its last statement, so the event
+row is held only until the commit.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from crm_booking import clock
+from crm_booking import clock, pause
 from crm_booking.db import lock_for_update, read_session, transaction
 from crm_booking.errors import BadRequest, NotFound, TooManyRequests, ValidationFailed
-from crm_booking.models import Booking, BookingStatus, Event, PaymentStatus, Refund, User
-from crm_booking.services import notifications, refund
+from crm_booking.models import (
+    Booking,
+    BookingStatus,
+    Event,
+    PaidWith,
+    PaymentStatus,
+    Refund,
+    User,
+)
+from crm_booking.services import cancellation_policy, notifications, passes, refund, waitlist
 from crm_booking.services.notifications import Action
 from crm_booking.settings import get_settings
 
@@ -37,6 +50,7 @@ class BookingRow:
 class CancelResult:
     booking: Booking
     refund: Refund | None
+    credit_returned: bool = False  # a seat paid with a pass: its class went back to the pass
 
 
 def reference_for(booking_id: int, created: datetime) -> str:
@@ -53,13 +67,62 @@ def _seat_freed(session: Session, event_id: int) -> None:
     )
 
 
+def _open_for_booking(now: datetime) -> Any:
+    return sa.and_(
+        col(Event.is_active).is_(True), col(Event.cancelled_at).is_(None),
+        col(Event.deleted_at).is_(None), col(Event.start_at) > now,
+    )
+
+
 def _take_seat(session: Session, event_id: int) -> bool:
+    """The seat and the event's openness are checked in the same statement: an event cancelled
+    or deleted after the caller read it (unlocked) gives no seat."""
     result = session.execute(
         sa.update(Event)
-        .where(col(Event.id) == event_id, col(Event.seats_taken) < col(Event.max_participants))
+        .where(col(Event.id) == event_id, col(Event.seats_taken) < col(Event.max_participants),
+               _open_for_booking(clock.now()))
         .values(seats_taken=Event.seats_taken + 1)
+        # "fetch", not the default in-Python evaluation, which cannot compare the naive times
+        # SQLite hands back with an aware `now`.
+        .execution_options(synchronize_session="fetch")
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def refuse_if_closed(event: Event, now: datetime) -> None:
+    if event.deleted_at is not None:
+        raise NotFound("Event not found")
+    if not event.is_active or event.cancelled_at is not None:
+        raise BadRequest("Event is not open for booking")
+    if clock.as_utc(event.start_at) <= now:
+        raise BadRequest("Event has already started")
+
+
+def is_closed(event: Event) -> bool:
+    """Cancelled or deleted: no payment may end as a seat on it."""
+    return event.cancelled_at is not None or event.deleted_at is not None
+
+
+def lock_event(session: Session, event_id: int) -> Event:
+    """The first lock of every path that changes seats, bookings or money for an event."""
+    query = select(Event).where(Event.id == event_id).execution_options(populate_existing=True)
+    event = session.exec(lock_for_update(session, query, key_share=True)).first()
+    if event is None:
+        raise NotFound("Event not found")
+    return event
+
+
+def lock_booking_and_event(session: Session, condition: Any, *,
+                           skip_locked: bool = False) -> tuple[Booking, Event] | None:
+    """Lock a booking's event, then the booking (the one lock order). The event id is read
+    first without a lock: a booking never moves to another event."""
+    event_id = session.exec(select(Booking.event_id).where(condition)).first()
+    if event_id is None:
+        return None
+    event = lock_event(session, event_id)
+    query = select(Booking).where(condition).execution_options(populate_existing=True)
+    booking = session.exec(lock_for_update(session, query, skip_locked=skip_locked)).first()
+    return (booking, event) if booking is not None else None
 
 
 def _people(session: Session, booking: Booking, event: Event) -> tuple[User, User]:
@@ -100,11 +163,12 @@ def _expire(session: Session, booking: Booking, event: Event, now: datetime) -> 
     booking.updated_at = now
     session.add(booking)
     _seat_freed(session, event.id)  # type: ignore[arg-type]
+    waitlist.offer_freed_seats(session, event)  # under the event row lock the UPDATE took
     notify(session, Action.HOLD_EXPIRED, booking, event)
 
 
 def _release_lapsed_holds(session: Session, event: Event) -> int:
-    """Inside a booking transaction: give lapsed holds' seats back before counting."""
+    """Inside a booking transaction, with the event locked: give lapsed holds' seats back."""
     now = clock.now()
     lapsed = session.exec(lock_for_update(session, _lapsed_holds_query(now, event.id))).all()
     for booking in lapsed:
@@ -123,16 +187,19 @@ def expire_lapsed_holds(limit: int = 200) -> int:
             select(Booking.id).where(_lapsed_holds_query(clock.now()).whereclause)  # type: ignore[arg-type]
             .limit(limit)
         ).all()
+    # Issue 13: a payment nobody reported is applied before its hold is expired (no lock held).
+    from crm_booking.services.payment import collect_unreported_for_bookings
+
+    collect_unreported_for_bookings([i for i in ids if i is not None])
     expired = 0
     for booking_id in ids:
         with transaction() as session:
-            query = select(Booking).where(Booking.id == booking_id)
-            booking = session.exec(lock_for_update(session, query, skip_locked=True)).first()
+            locked = lock_booking_and_event(session, col(Booking.id) == booking_id,
+                                            skip_locked=True)
             now = clock.now()
-            if booking is None or not _is_lapsed(booking, now):
+            if locked is None or not _is_lapsed(locked[0], now):
                 continue
-            event = session.get(Event, booking.event_id)
-            assert event is not None
+            booking, event = locked
             _expire(session, booking, event, now)
             expired += 1
     return expired
@@ -161,14 +228,16 @@ def _active_holds(session: Session, user_id: int, now: datetime) -> int:
     ).one()
 
 
-def create_booking(*, user_id: int, event_id: int, notes: str | None = None) -> BookingRow:
+def create_booking(*, user_id: int, event_id: int, notes: str | None = None,
+                   pass_id: int | None = None) -> BookingRow:
     if notes is not None and len(notes) > MAX_NOTES:
         raise ValidationFailed({"notes": f"Must be at most {MAX_NOTES} characters"})
     settings = get_settings()
     try:
         with transaction() as session:
             row = _create_in(session, user_id=user_id, event_id=event_id,
-                             notes=notes, hold=timedelta(minutes=settings.BOOKING_HOLD_MINUTES))
+                             notes=notes, hold=timedelta(minutes=settings.BOOKING_HOLD_MINUTES),
+                             pass_id=pass_id)
     except sa.exc.IntegrityError as exc:
         if not _is_duplicate_booking(exc):
             raise
@@ -176,51 +245,87 @@ def create_booking(*, user_id: int, event_id: int, notes: str | None = None) -> 
     return row
 
 
-def _create_in(session: Session, *, user_id: int, event_id: int, notes: str | None,
-               hold: timedelta) -> BookingRow:
-    now = clock.now()
-    user = session.get(User, user_id)
-    # The facilitator comes in the same statement: the notification below needs them.
+def create_in(session: Session, *, user_id: int, event_id: int) -> BookingRow:
+    """A booking inside the caller's transaction (an accepted waitlist offer), with the usual
+    hold for a paid event."""
+    hold = timedelta(minutes=get_settings().BOOKING_HOLD_MINUTES)
+    return _create_in(session, user_id=user_id, event_id=event_id, notes=None, hold=hold)
+
+
+# Built once: a new alias per call would be a new statement to compile (SQLAlchemy's cache).
+_ATTENDEE = aliased(User, name="attendee")
+
+
+def _attendee_and_event(session: Session, user_id: int,
+                        event_id: int) -> tuple[User | None, Event | None, User | None]:
+    """The attendee, the event and its facilitator (the notification needs them) in one
+    statement: one database round trip fewer per booking (bench/README.md). The caller keeps
+    the facilitator referenced: the session's identity map holds objects only weakly."""
     found = session.exec(
-        select(Event, User).join(User, col(User.id) == Event.facilitator_id).where(Event.id == event_id)
+        select(Event, User, _ATTENDEE)
+        .join(User, col(User.id) == Event.facilitator_id)
+        .outerjoin(_ATTENDEE, col(_ATTENDEE.id) == user_id)
+        .where(Event.id == event_id)
     ).first()
-    event = found[0] if found else None
+    if found is None:  # no such event; the attendee is looked up for the right error
+        return session.get(User, user_id), None, None
+    return found[2], found[0], found[1]
+
+
+def _create_in(session: Session, *, user_id: int, event_id: int, notes: str | None,
+               hold: timedelta, pass_id: int | None = None) -> BookingRow:
+    now = clock.now()
+    user, event, _facilitator = _attendee_and_event(session, user_id, event_id)
     if user is None or not user.is_active:
         raise NotFound("User not found")
-    if event is None or event.deleted_at is not None:
+    if event is None:
         raise NotFound("Event not found")
-    if not event.is_active or event.cancelled_at is not None:
-        raise BadRequest("Event is not open for booking")
-    if clock.as_utc(event.start_at) <= now:
-        raise BadRequest("Event has already started")
-    paid = event.price > 0
-    if paid and _active_holds(session, user_id, now) >= get_settings().MAX_ACTIVE_HOLDS_PER_USER:
-        raise TooManyRequests("Too many unpaid bookings; pay for or cancel one first")
+    refuse_if_closed(event, now)
+    if pass_id is not None:
+        # Issue 17: a clear 400 early (unlocked); checked again under the pass's lock below.
+        passes.check_usable(session, pass_id=pass_id, user_id=user_id, event=event)
+    paid = event.price > 0 and pass_id is None
+    if paid and _active_holds(session, user_id, now) >= _hold_limit(user):
+        raise TooManyRequests("Too many unpaid bookings; pay for or cancel one first"
+                              if user.is_verified else UNVERIFIED_HOLD_LIMIT)
+    pause.point("create_booking.checked")
     booking = Booking(
         user_id=user_id, event_id=event_id, notes=(notes or None),
         status=BookingStatus.CONFIRMED.value,
-        # Free events need no payment: they are settled (completed) at once.
+        # Free events need no payment: they are settled (completed) at once; so is a seat paid
+        # with a pass credit (no money: amount 0, the pass purchase was the payment).
         payment_status=PaymentStatus.PENDING.value if paid else PaymentStatus.COMPLETED.value,
-        amount=event.price, currency=event.currency,
+        amount=event.price if pass_id is None else Decimal("0.00"), currency=event.currency,
         hold_expires_at=now + hold if paid else None,
+        # A pass booking keeps the policy too: its 100% tier decides whether the credit returns.
+        refund_policy=cancellation_policy.snapshot(event) if event.price > 0 else None,
+        paid_with=(PaidWith.PASS if pass_id is not None
+                   else PaidWith.PAYMENT if paid else PaidWith.FREE).value,
+        pass_purchase_id=pass_id,
         created_at=now, updated_at=now,
     )
     session.add(booking)
     # A second live booking by the same person fails here, on the partial unique index.
     session.flush()
     booking.booking_reference = reference_for(booking.id, now)  # type: ignore[arg-type]
-    session.add(booking)
-    session.flush()
-    notify(session, Action.BOOKING_CREATED, booking, event)
+    # The reference and the version the notice bumps go out in one UPDATE, with the outbox row.
+    notify(session, Action.BOOKING_CREATED, booking, event,
+           extra={"paid_with": PaidWith.PASS.value} if pass_id is not None else None)
     session.flush()
     # The seat is taken last: the event row stays locked from this UPDATE until the commit, so
     # every other booking for the same event waits only for that, not for the inserts above
     # (measured on a hot event in bench/RESULTS.md). Only when the event looks full are lapsed
-    # holds given back first; "full" after that rolls everything back.
-    if not _take_seat(session, event_id) and not (
-        _release_lapsed_holds(session, event) and _take_seat(session, event_id)
-    ):
-        raise BadRequest("Event is full")
+    # holds given back first; "full" after that rolls everything back. The checks above were an
+    # unlocked read: the event may have been cancelled or deleted since, which the UPDATE sees.
+    if not _take_seat(session, event_id):
+        event = lock_event(session, event_id)
+        refuse_if_closed(event, clock.now())
+        if not (_release_lapsed_holds(session, event) and _take_seat(session, event_id)):
+            raise BadRequest("Event is full")
+    if pass_id is not None:
+        # After the seat (event row locked) and the booking: the one lock order, event ->
+        # bookings -> pass purchase, the same as cancelling takes it.
+        passes.use_credit(session, pass_id=pass_id, user_id=user_id, booking=booking, event=event)
     return BookingRow(booking, event, user)
 
 
@@ -286,36 +391,52 @@ def get_own_booking_by_reference(*, user_id: int, reference: str) -> BookingRow:
 # --- cancel -----------------------------------------------------------------------------------
 
 
-def cancellation_quote(*, user_id: int, booking_id: int) -> refund.Quote:
-    """What cancelling would refund, shown before the person confirms."""
+def cancellation_quote(*, user_id: int,
+                       booking_id: int) -> tuple[BookingRow, cancellation_policy.Quote]:
+    """What cancelling right now would refund, by the booking's policy: exactly what
+    `cancel_booking` refunds at the same instant."""
     row = get_booking(user_id=user_id, booking_id=booking_id)
-    return refund.quote(row.booking)
+    now = clock.now()
+    _check_cancellable(row.booking, row.event, now)
+    return row, cancellation_policy.quote(row.booking, row.event, now)
+
+
+def _check_cancellable(booking: Booking, event: Event, now: datetime) -> None:
+    if booking.status == BookingStatus.CANCELLED.value:
+        raise BadRequest("Booking is already cancelled")
+    if booking.status != BookingStatus.CONFIRMED.value:
+        raise BadRequest("A completed booking cannot be cancelled")
+    if clock.as_utc(event.start_at) <= now:
+        raise BadRequest("The event has already started; this booking can no longer be cancelled")
 
 
 def cancel_booking(*, user_id: int, booking_id: int) -> CancelResult:
     with transaction() as session:
-        query = select(Booking).where(Booking.id == booking_id)
-        booking = session.exec(lock_for_update(session, query)).first()
-        if booking is None or booking.user_id != user_id:
+        locked = lock_booking_and_event(session, col(Booking.id) == booking_id)
+        if locked is None or locked[0].user_id != user_id:
             raise NotFound("Booking not found")
-        if booking.status == BookingStatus.CANCELLED.value:
-            raise BadRequest("Booking is already cancelled")
-        if booking.status != BookingStatus.CONFIRMED.value:
-            raise BadRequest("A completed booking cannot be cancelled")
-        event = session.get(Event, booking.event_id)
-        assert event is not None
-        if clock.as_utc(event.start_at) <= clock.now():
-            raise BadRequest("The event has already started; this booking can no longer be cancelled")
-        pending_refund = _cancel_in(session, booking, event, reason="user_cancelled")
+        booking, event = locked
+        pause.point("cancel_booking.locked")
+        now = clock.now()
+        _check_cancellable(booking, event, now)
+        owed = cancellation_policy.quote(booking, event, now)
+        credit_back = owed.refund_percent == 100
+        pending_refund = _cancel_in(session, booking, event, reason="user_cancelled",
+                                    refund_amount=owed.refund_amount, credit_back=credit_back)
         refund_id = pending_refund.id if pending_refund else None
     # The gateway is called only now, after the commit released every lock.
     processed = refund.process(refund_id) if refund_id is not None else None
-    return CancelResult(booking, processed)
+    return CancelResult(booking, processed,
+                        credit_returned=booking.pass_purchase_id is not None and credit_back)
 
 
 def _cancel_in(session: Session, booking: Booking, event: Event, *, reason: str,
-               action: Action = Action.BOOKING_CANCELLED) -> Refund | None:
-    """Cancel one confirmed booking inside the caller's transaction; record a refund if paid."""
+               action: Action = Action.BOOKING_CANCELLED,
+               refund_amount: Decimal | None = None, credit_back: bool = True) -> Refund | None:
+    """Cancel one confirmed booking inside the caller's transaction; record a refund if paid
+    (`refund_amount` by the cancellation policy; the whole amount when not given). A seat paid
+    with a pass credit gets the credit back (`credit_back`: the policy's 100% tier, or the
+    event was cancelled) or forfeits it."""
     now = clock.now()
     booking.status = BookingStatus.CANCELLED.value
     booking.cancellation_reason = reason
@@ -323,23 +444,29 @@ def _cancel_in(session: Session, booking: Booking, event: Event, *, reason: str,
     booking.updated_at = now
     session.add(booking)
     _seat_freed(session, event.id)  # type: ignore[arg-type]
-    pending_refund = refund.record(session, booking, reason=reason)
+    waitlist.offer_freed_seats(session, event)  # under the event row lock the UPDATE took
+    pending_refund = refund.record(session, booking, reason=reason, amount=refund_amount)
+    credit = passes.settle_credit(session, booking, give_back=credit_back)
     session.flush()
     notify(session, action, booking, event, extra={
         "reason": reason,
         "refund": refund.summary(pending_refund),
+        **({"pass_credit": credit.status} if credit is not None else {}),
     })
     return pending_refund
 
 
 def cancel_event_bookings(session: Session, event: Event) -> tuple[int, list[int]]:
-    """For the event-cancel process: cancel every live booking. Returns how many were cancelled
+    """For the event-cancel process, with the event row locked: lock and cancel every live
+    booking (a payment being applied to one of them waits, then sees it cancelled and refunds;
+    one applied just before is seen here as paid and refunded). Returns how many were cancelled
     and the ids of the refunds to send."""
-    live = session.exec(
+    live = session.exec(lock_for_update(session, (
         select(Booking).where(Booking.event_id == event.id,
                               Booking.status == BookingStatus.CONFIRMED.value)
-        .order_by(col(Booking.id))
-    ).all()
+        .order_by(col(Booking.id)).execution_options(populate_existing=True)
+    ))).all()
+    pause.point("cancel_event.bookings_read")
     refund_ids = []
     for booking in live:
         pending = _cancel_in(session, booking, event, reason="event_cancelled",
@@ -350,18 +477,41 @@ def cancel_event_bookings(session: Session, event: Event) -> tuple[int, list[int
 
 
 def complete_finished_bookings(limit: int = 500) -> int:
-    """Background job: confirmed, paid bookings of events that have ended become completed."""
+    """Background job: confirmed, paid bookings of events that have ended become completed.
+
+    The ended events are locked first (FOR NO KEY UPDATE, in id order) and their bookings after
+    them: the one lock order every writer follows, so this job cannot deadlock with a refund or
+    an admin action that holds an event and waits for one of its bookings."""
     now = clock.now()
+    settled = (
+        col(Booking.status) == BookingStatus.CONFIRMED.value,
+        col(Booking.payment_status) == PaymentStatus.COMPLETED.value,
+    )
     with transaction() as session:
-        ended = select(Event.id).where(Event.end_at <= now).scalar_subquery()
+        with_bookings_to_complete = select(Booking.event_id).where(*settled)
+        ended = (select(Event.id)
+                 .where(col(Event.end_at) <= now, col(Event.id).in_(with_bookings_to_complete))
+                 .order_by(col(Event.id)).limit(limit))
+        event_ids = list(session.exec(lock_for_update(session, ended, key_share=True)).all())
+        if not event_ids:
+            return 0
         result = session.execute(
             sa.update(Booking)
-            .where(
-                col(Booking.status) == BookingStatus.CONFIRMED.value,
-                col(Booking.payment_status) == PaymentStatus.COMPLETED.value,
-                col(Booking.event_id).in_(ended),
-            )
+            .where(*settled, col(Booking.event_id).in_(event_ids))
             .values(status=BookingStatus.COMPLETED.value, updated_at=now)
             .execution_options(synchronize_session=False)
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+# --- issue 14: unverified accounts hold fewer unpaid seats (seat squatting) ---------------------
+
+UNVERIFIED_HOLD_LIMIT = ("Too many unpaid bookings: verify your email address to hold more than "
+                         "one, or pay for or cancel the one you hold")
+
+
+def _hold_limit(user: User) -> int:
+    settings = get_settings()
+    if user.is_verified:
+        return settings.MAX_ACTIVE_HOLDS_PER_USER
+    return min(settings.UNVERIFIED_MAX_ACTIVE_HOLDS, settings.MAX_ACTIVE_HOLDS_PER_USER)

@@ -28,6 +28,10 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def session_digest(token: str) -> str:
+    return _digest(token)
+
+
 def open_session(user_id: int) -> str:
     token = secrets.token_urlsafe(32)
     now = clock.now()
@@ -63,6 +67,12 @@ def close_session(token: str | None) -> None:
 
 TICKET_LIFETIME = timedelta(seconds=60)
 _TICKET_PREFIX = "web-ticket:"
+# Issue 14 (login forgery): a ticket only works in the browser that asked for it. The sign-in
+# page gives the browser a random pre-login cookie; the ticket carries a digest of it, and
+# /web/session compares that with the cookie the visiting browser sends. A link to someone
+# else's unfinished sign-in therefore signs nobody in.
+PRELOGIN_COOKIE = "crm_prelogin"
+_BINDING_LENGTH = 32
 
 
 def _ticket_signature(body: str) -> str:
@@ -70,19 +80,29 @@ def _ticket_signature(body: str) -> str:
     return hmac.new(key, f"{_TICKET_PREFIX}{body}".encode(), hashlib.sha256).hexdigest()
 
 
-def issue_login_ticket(user_id: int) -> str:
+def _binding(prelogin: str) -> str:
+    return hashlib.sha256(f"prelogin:{prelogin}".encode()).hexdigest()[:_BINDING_LENGTH]
+
+
+def issue_login_ticket(user_id: int, prelogin: str) -> str:
+    if len(prelogin) < 16:
+        raise ValueError("a pre-login value of at least 16 characters is required")
     expires = int((clock.now() + TICKET_LIFETIME).timestamp())
-    body = f"{user_id}.{expires}.{secrets.token_urlsafe(12)}"
+    body = f"{user_id}.{expires}.{secrets.token_urlsafe(12)}.{_binding(prelogin)}"
     return f"{body}.{_ticket_signature(body)}"
 
 
-def redeem_login_ticket(ticket: str) -> str | None:
-    """Spend a ticket and open a session for its user; None if forged, expired or spent."""
+def redeem_login_ticket(ticket: str, prelogin: str | None) -> str | None:
+    """Spend a ticket and open a session for its user; None if forged, expired, spent, or
+    presented by a browser other than the one that signed in."""
     body, _, signature = ticket.rpartition(".")
-    if not body or not hmac.compare_digest(_ticket_signature(body), signature):
+    # Compared as bytes: compare_digest raises TypeError on non-ASCII text (a 500, issue 14).
+    if not body or not hmac.compare_digest(_ticket_signature(body).encode(), signature.encode()):
         return None
-    user_id_text, expires_text, nonce = [*body.split("."), "", "", ""][:3]
-    if not (user_id_text.isdigit() and expires_text.isdigit() and nonce):
+    user_id_text, expires_text, nonce, binding = [*body.split("."), "", "", "", ""][:4]
+    if not (user_id_text.isdigit() and expires_text.isdigit() and nonce and binding):
+        return None
+    if not prelogin or not hmac.compare_digest(_binding(prelogin).encode(), binding.encode()):
         return None
     expires_at = datetime.fromtimestamp(int(expires_text), tz=UTC)
     if expires_at <= clock.now():

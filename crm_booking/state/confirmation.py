@@ -6,14 +6,17 @@ import asyncio
 import dataclasses
 import math
 from collections.abc import AsyncIterator
+from typing import Any
 
 import reflex as rx
 from reflex.event import EventSpec
 
 from crm_booking import clock
 from crm_booking.errors import DomainError
-from crm_booking.services import booking, payment
+from crm_booking.models import Booking
+from crm_booking.services import booking, calendar, checkin, payment, receipts
 from crm_booking.services.booking import BookingRow
+from crm_booking.services.views import absolute_url
 from crm_booking.state import formatting as fmt
 from crm_booking.state.session import last_path_segment, login_redirect, signed_in_user
 
@@ -30,22 +33,62 @@ class BookingView:
     status_label: str = ""
     payment_status: str = ""
     payment_label: str = ""
+    tone: str = "amber"
+    secured: bool = False  # paid or free and still on: the seat is theirs
+    join_link: str = ""  # only for a secured seat
+    calendar_ics_url: str = ""
+    google_calendar_url: str = ""
+    # Shown only for a seat that is really the attendee's (paid or free, still on).
+    ticket_code: str = ""
+    ticket_qr: str = ""
+    checked_in: bool = False
 
 
 def booking_view(row: BookingRow) -> BookingView:
     b, e = row.booking, row.event
+    words = fmt.booking_words(status=b.status, payment_status=b.payment_status, amount=b.amount,
+                              hold_expires_at=b.hold_expires_at,
+                              cancellation_reason=b.cancellation_reason, tz_name=e.timezone,
+                              now=clock.now())
+    secured = calendar.is_secured(b)
+    if b.paid_with == "pass":
+        # Issue 17: no money on the booking, one class of a pass; never "Free".
+        words = fmt.BookingWords(words.status.replace("Free", "Paid with a pass"),
+                                 words.payment.replace("Free", "Paid with a pass"), words.tone)
     return BookingView(
         reference=b.booking_reference or "",
         event_id=e.id or 0,
         event_title=e.title,
         when=fmt.schedule(e.start_at, e.end_at, e.timezone),
         place=e.location or "Online",
-        amount=fmt.inr(b.amount),
+        amount="1 class of your pass" if b.paid_with == "pass" else fmt.inr(b.amount),
         status=b.status,
-        status_label=fmt.STATUS_LABELS.get(b.status, b.status),
+        status_label=words.status,
         payment_status=b.payment_status,
-        payment_label=fmt.PAYMENT_LABELS.get(b.payment_status, b.payment_status),
+        payment_label=words.payment,
+        tone=words.tone,
+        secured=secured,
+        join_link=(e.virtual_link or "") if secured else "",
+        calendar_ics_url=(absolute_url(calendar.ics_path(b)) or "") if secured else "",
+        google_calendar_url=calendar.google_calendar_url(b, e) if secured else "",
+        **_ticket(b),
     )
+
+
+def _ticket(b: Booking) -> dict[str, Any]:
+    if not calendar.is_secured(b) or b.id is None:
+        return {}
+    code = checkin.ticket_code(b.id)
+    return {"ticket_code": code, "ticket_qr": checkin.ticket_qr_svg_uri(code),
+            "checked_in": b.checked_in_at is not None}
+
+
+def receipt_links(found: list[receipts.ReceiptSummary]) -> list[dict[str, str]]:
+    return [{"number": r.number,
+             "label": ("Refund receipt " if r.kind == "refund" else "Receipt ") + r.number
+                      + " (PDF, " + fmt.inr(r.amount) + ")",
+             "url": absolute_url(f"/bookings/{r.booking_id}/receipts/{r.number}") or ""}
+            for r in found]
 
 
 def _hold_minutes(row: BookingRow) -> int:
@@ -63,8 +106,9 @@ def _explanation(row: BookingRow, minutes: int) -> str:
     if b.status == "cancelled":
         return "This booking was cancelled."
     if b.payment_status == "failed":
-        reason = (b.payment_error_description or "The payment did not go through").rstrip(". ")
-        return f"Payment failed: {reason}. Your seat is held for {fmt.minutes_phrase(minutes)} more."
+        # Our own words: the failure callback is unsigned, its description could be anyone's.
+        return (f"Payment failed: the payment did not go through. Your seat is held for "
+                f"{fmt.minutes_phrase(minutes)} more.")
     if b.payment_status == "pending":
         return (f"We have not received your payment yet. Your seat is held for "
                 f"{fmt.minutes_phrase(minutes)}.")
@@ -75,6 +119,7 @@ class ConfirmationState(rx.State):
     booking: BookingView = BookingView()
     explanation: str = ""
     pay_url: str = ""
+    receipts: list[dict[str, str]] = []
     found: bool = True
     loading: bool = True
 
@@ -98,6 +143,9 @@ class ConfirmationState(rx.State):
             self.found, self.loading = False, False
             return
         minutes = _hold_minutes(row)
+        found = await asyncio.to_thread(receipts.booking_receipts, user_id=user_id,
+                                        booking_id=row.booking.id or 0)
+        self.receipts = receipt_links(found)
         self.found = True
         self.booking = booking_view(row)
         self.explanation = _explanation(row, minutes)

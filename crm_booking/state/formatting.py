@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -72,19 +73,63 @@ def short_date(start: datetime, tz_name: str) -> str:
     return f"{_day(local)}, {_clock_time(local)} {local.strftime('%Z')}"
 
 
+def day_month(start: datetime, tz_name: str) -> str:
+    """'Mon 7 Dec': a session's day, in the event's timezone (series lists)."""
+    return _local(start, tz_name).strftime("%a %d %b").replace(" 0", " ")
+
+
 def minutes_phrase(minutes: int) -> str:
     if minutes <= 1:
         return "less than a minute"
     return f"{minutes} minutes"
 
 
-PAYMENT_LABELS = {
-    "pending": "Payment pending",
-    "completed": "Paid",
-    "failed": "Payment failed",
-    "refunded": "Refunded",
-}
+@dataclass(frozen=True)
+class BookingWords:
+    """What a booking is, in the words the attendee and the facilitator read."""
 
-STATUS_LABELS = {"confirmed": "Confirmed", "cancelled": "Cancelled", "completed": "Attended"}
+    status: str  # "Reserved until 2:32 PM IST, awaiting payment", "Expired, not paid", "Paid", "Free", ...
+    payment: str  # "Awaiting payment", "Payment failed", "Paid", "Free", "Refunded", "Not paid"
+    tone: str  # a colour: green (the seat is theirs), amber (waiting), red, gray
+
+
+def booking_words(*, status: str, payment_status: str, amount: Decimal | float,
+                  hold_expires_at: datetime | None, cancellation_reason: str | None,
+                  tz_name: str, now: datetime) -> BookingWords:
+    """An unpaid hold never reads "Confirmed", a lapsed one never "Cancelled / Payment
+    pending", and a free booking never "Paid"."""
+    free = Decimal(str(amount)) == 0
+    unpaid = payment_status in ("pending", "failed")
+    expired = BookingWords("Expired, not paid", "Not paid", "gray")
+    if status == "cancelled":
+        if cancellation_reason == "hold_expired" or (unpaid and cancellation_reason is None):
+            return expired
+        paid_words = {"refunded": "Refunded", "completed": "Free" if free else "Paid"}
+        return BookingWords("Cancelled", paid_words.get(payment_status, "Not paid"), "gray")
+    if unpaid:
+        if hold_expires_at is None or as_utc(hold_expires_at) <= now:
+            return expired
+        until = _local(hold_expires_at, tz_name)
+        payment = "Payment failed" if payment_status == "failed" else "Awaiting payment"
+        return BookingWords(
+            f"Reserved until {_clock_time(until)} {until.strftime('%Z')}, awaiting payment",
+            payment, "red" if payment_status == "failed" else "amber")
+    if payment_status == "refunded":
+        return BookingWords("Refunded", "Refunded", "gray")
+    paid = "Free" if free else "Paid"
+    return BookingWords("Attended" if status == "completed" else paid, paid, "green")
+
 
 EVENT_TYPE_LABELS = {"session": "Session", "workshop": "Workshop", "retreat": "Retreat"}
+
+
+def viewer_schedule(start: datetime, end: datetime, event_tz: str, viewer_tz: str) -> str:
+    """The event's time in the viewer's own zone, or "" when that reads the same as the
+    event's (same offset at that moment) or the viewer's zone is unknown."""
+    try:
+        viewer = ZoneInfo(viewer_tz)
+    except (ValueError, KeyError):  # ZoneInfoNotFoundError is a KeyError
+        return ""
+    if as_utc(start).astimezone(viewer).utcoffset() == _local(start, event_tz).utcoffset():
+        return ""
+    return schedule(start, end, viewer_tz)

@@ -4,6 +4,7 @@ single-use ticket; that endpoint sets the HttpOnly cookie and returns to `next`.
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import AsyncIterator
 from urllib.parse import quote
 
@@ -11,6 +12,7 @@ import reflex as rx
 from reflex.event import EventSpec
 
 from crm_booking.errors import DomainError, ValidationFailed
+from crm_booking.models import Role
 from crm_booking.services import auth, web_sessions
 from crm_booking.state.session import (
     SessionState,
@@ -22,6 +24,10 @@ from crm_booking.state.session import (
 
 
 class LoginState(rx.State):
+    # The browser's pre-login value (issue 14): sign-in tickets only work with it, so a link to
+    # someone else's sign-in cannot sign this browser into their account.
+    prelogin: str = rx.Cookie("", name=web_sessions.PRELOGIN_COOKIE, path="/", max_age=3600,
+                              same_site="lax")
     next_path: str = "/"
     error: str = ""
     notice: str = ""
@@ -53,20 +59,30 @@ class LoginState(rx.State):
     @rx.event
     async def load(self) -> AsyncIterator[EventSpec | None]:
         self.next_path = safe_next(query_parameter(self, "next") or "/")
+        if len(self.prelogin) < 16:
+            self.prelogin = secrets.token_urlsafe(24)
         self._clear()
         self.working = False
         self.notice = ("That sign-in link expired. Please sign in again."
                        if query_parameter(self, "expired") else "")
         session = await self.get_state(SessionState)
         if await session.current_user_id() is not None:
-            yield rx.redirect(self.next_path)
+            yield rx.redirect(self._landing(session.user_role))
 
     def _client_ip(self) -> str:
         return self.router.session.client_ip or "unknown"
 
-    async def _enter(self, user_id: int) -> EventSpec:
-        ticket = await asyncio.to_thread(web_sessions.issue_login_ticket, user_id)
-        return full_page_redirect(session_ticket_url(ticket, self.next_path))
+    def _landing(self, role: str) -> str:
+        """Without a `next`, facilitators and admins start where their work is."""
+        if not query_parameter(self, "next") and role in (Role.FACILITATOR, Role.ADMIN):
+            return "/dashboard"
+        return self.next_path
+
+    async def _enter(self, user_id: int, role: str = "") -> EventSpec:
+        if len(self.prelogin) < 16:  # the page's load normally set it long before
+            self.prelogin = secrets.token_urlsafe(24)
+        ticket = await asyncio.to_thread(web_sessions.issue_login_ticket, user_id, self.prelogin)
+        return full_page_redirect(session_ticket_url(ticket, self._landing(role)))
 
     @rx.event
     async def sign_in(self, form: dict[str, str]) -> AsyncIterator[EventSpec | None]:
@@ -88,7 +104,7 @@ class LoginState(rx.State):
                           if problem.message == "Invalid credentials" else problem.message)
             self.working = False
             return
-        yield await self._enter(tokens.user.id)  # type: ignore[arg-type]
+        yield await self._enter(tokens.user.id, tokens.user.role)  # type: ignore[arg-type]
 
     @rx.event
     async def sign_up(self, form: dict[str, str]) -> AsyncIterator[EventSpec | None]:
@@ -98,7 +114,8 @@ class LoginState(rx.State):
         try:
             user = await asyncio.to_thread(auth.register, email=form.get("email", ""),
                                            password=form.get("password", ""),
-                                           name=form.get("name", ""))
+                                           name=form.get("name", ""),
+                                           ip_address=self._client_ip())
         except ValidationFailed as problem:
             self.email_error = problem.details.get("email", "")
             self.password_error = problem.details.get("password", "")

@@ -52,6 +52,7 @@ class SessionState(rx.State):
     user_email: str = ""
     user_role: str = ""
     google_enabled: bool = False
+    email_verified: bool = True  # issue 14: the banner asks unverified accounts to confirm
 
     @rx.var
     def signed_in(self) -> bool:
@@ -60,6 +61,10 @@ class SessionState(rx.State):
     @rx.var
     def is_facilitator(self) -> bool:
         return self.user_role in (Role.FACILITATOR.value, Role.ADMIN.value)
+
+    @rx.var
+    def is_admin(self) -> bool:
+        return self.user_role == Role.ADMIN.value
 
     def _cookie_token(self) -> str | None:
         try:
@@ -74,6 +79,7 @@ class SessionState(rx.State):
         self.user_name = user.name if user is not None else ""
         self.user_email = user.email if user is not None else ""
         self.user_role = user.role if user is not None else ""
+        self.email_verified = user.is_verified if user is not None else True
 
     async def current_user_id(self) -> int | None:
         """Checked against the database on every page load, so a sign-out elsewhere or an

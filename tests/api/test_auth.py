@@ -17,7 +17,8 @@ def test_register_answers_201_with_documented_user(api):
     assert response.status_code == 201
     body = response.json()
     assert body["message"] == "User registered successfully"
-    assert set(body["user"]) == {"id", "email", "name", "role"}
+    assert set(body["user"]) == {"id", "email", "name", "role", "email_verified"}
+    assert body["user"]["email_verified"] is False  # issue 14: until the emailed link is followed
     assert body["user"]["email"] == email
     assert body["user"]["name"] == "John Doe"
     assert body["user"]["role"] == "user"
@@ -64,7 +65,8 @@ def test_login_returns_tokens_and_user(api):
     assert response.status_code == 200
     body = response.json()
     assert set(body) == {"access_token", "refresh_token", "user"}
-    assert body["user"] == {"id": account.id, "email": account.email, "name": "Login Person", "role": "user"}
+    assert body["user"] == {"id": account.id, "email": account.email, "name": "Login Person", "role": "user",
+                            "email_verified": False}
     claims = jwt.decode(body["access_token"], options={"verify_signature": False})
     assert claims["type"] == "access" and claims["jti"]
     assert 23.9 * 3600 < claims["exp"] - claims["iat"] <= 24 * 3600

@@ -9,6 +9,10 @@ from tests.support.api import book, create_event, new_attendee, new_facilitator
 CORE_KEYS = {
     "id", "booking_reference", "status", "notes", "payment_status", "payment_id", "payment_reference",
     "amount", "currency", "hold_expires_at", "cancelled_at", "cancellation_reason", "created_at",
+    # extensions.md (Check-in): bookings gain these two.
+    "checked_in_at", "ticket_code",
+    # extensions.md (class passes): how the seat was paid, and the pass whose credit paid it.
+    "paid_with", "pass_id",
 }
 
 
@@ -30,6 +34,7 @@ def test_create_paid_booking_documented_shape(api):
     assert booking["user"] == {"id": attendee.id, "name": "John Doe", "email": attendee.email}
     assert booking["event"] == {"id": event["id"], "title": "Yoga Session", "price": 25.0, "currency": "INR"}
     assert booking["hold_expires_at"] is not None
+    assert (booking["paid_with"], booking["pass_id"]) == ("payment", None)
     assert body["payment_url"].startswith("http") and booking["booking_reference"] in body["payment_url"]
     assert api.get(f"/events/{event['id']}").json()["current_participants"] == 1
 
@@ -139,7 +144,9 @@ def test_get_single_booking(api):
     response = api.get(f"/bookings/{created['id']}", headers=attendee.headers)
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == CORE_KEYS | {"event", "user"}
+    # additive (issue 15): add-to-calendar links and where the receipts are
+    assert set(body) == CORE_KEYS | {"event", "user", "calendar_ics_url", "google_calendar_url",
+                                     "receipts_url"}
     assert body["booking_reference"] == created["booking_reference"]
     assert body["event"]["description"] == "A relaxing yoga session"
     assert body["user"]["id"] == attendee.id

@@ -8,6 +8,12 @@ EVENT_KEYS = {
     "id", "title", "description", "event_type", "start_datetime", "end_datetime", "timezone", "location",
     "virtual_link", "max_participants", "current_participants", "seats_available", "price", "currency",
     "is_active", "cancelled_at", "created_at", "facilitator",
+    # additive (issue 15): cover picture and a maps link for the location
+    "cover_image_url", "cover_image_alt", "map_url",
+    # additive (issue 16): refund tiers and their wording, people on the waitlist
+    "refund_policy", "refund_policy_text", "waitlist_count",
+    # additive (issue 17): the recurring series the event is a session of, or null
+    "series_id",
 }
 
 

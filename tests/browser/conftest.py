@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Route, expect
 
 from tests.support.servers import ServerProcess, booking_app, free_port
 
@@ -21,6 +21,12 @@ PHONE = {"width": 390, "height": 844}
 BUILT_PORT = re.compile(r"(localhost|127\.0\.0\.1):5000")
 
 pytestmark = pytest.mark.browser
+
+# Assertions wait for the page as long as actions do for their elements, less than the context's
+# 20 s: every UI change is a websocket round trip, and with a dozen servers, PostgreSQL and
+# chromium on two cores a sign-in or a dialog closing took longer than Playwright's default 5 s
+# in a full run (the same tests pass in 1 s on their own).
+expect.set_options(timeout=15_000)
 
 
 @dataclass
@@ -61,12 +67,10 @@ def ui_app(ui_build: None, database_url: str, clock_file: Path) -> Iterator[App]
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
-                                             args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+def browser(playwright_driver: Playwright) -> Iterator[Browser]:
+    browser = playwright_driver.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
 
 
 def _point_ui_at(port: int) -> object:

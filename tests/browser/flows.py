@@ -52,6 +52,16 @@ def sign_in(page: Page, email: str, password: str = PASSWORD, next_path: str = "
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
 
+def sign_out(page: Page) -> None:
+    """Sign out and wait for the logout round trip (/web/logout, then /app/) to land. The header
+    shows "Sign in" a moment before that full-page navigation, and a `goto` started in between
+    is aborted by it (net::ERR_ABORTED, seen in a CI run)."""
+    with page.expect_navigation(url=re.compile(r"/app/?$")):
+        page.get_by_role("button", name="Sign out").click()
+    wait_ready(page)
+    expect(page.get_by_role("link", name="Sign in")).to_be_visible()
+
+
 def booking_reference(page: Page) -> str:
     expect(page).to_have_url(re.compile(r"/app/booking/BK\d+"))
     return page.url.rsplit("/", 1)[-1].split("?")[0]

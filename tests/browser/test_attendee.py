@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 
 from crm_booking.services import web_sessions
 from tests.browser.conftest import App
-from tests.browser.flows import booking_reference, facilitator, paid_event, sign_in, unique
+from tests.browser.flows import booking_reference, facilitator, paid_event, sign_in, sign_out, unique
 from tests.browser.ui import visit_checked, wait_ready
 from tests.support.api import PASSWORD
 
@@ -92,8 +92,7 @@ def test_attendee_signs_up_books_pays_sees_and_cancels_with_refund(page: Page, u
     visit_checked(page, "09-profile")
 
     # Signing out ends the session on the server too.
-    page.get_by_role("button", name="Sign out").click()
-    expect(page.get_by_role("link", name="Sign in")).to_be_visible()
+    sign_out(page)
     assert web_sessions.user_for_session(cookie["value"]) is None
 
 
@@ -136,8 +135,9 @@ def test_pages_need_sign_in_and_sign_in_errors_are_plain(page: Page, ui_app: App
 
 def test_session_endpoint_spends_tickets_once_and_stays_inside_the_ui(ui_app: App) -> None:
     owner = facilitator(ui_app.client)
-    ticket = web_sessions.issue_login_ticket(owner.id)
-    with httpx.Client(base_url=ui_app.url) as client:
+    ticket = web_sessions.issue_login_ticket(owner.id, "browser-prelogin-value")
+    with httpx.Client(base_url=ui_app.url,
+                      cookies={web_sessions.PRELOGIN_COOKIE: "browser-prelogin-value"}) as client:
         first = client.get("/web/session", params={"ticket": ticket, "next": "//evil.example/x"})
         again = client.get("/web/session", params={"ticket": ticket, "next": "/app/bookings"})
     assert first.status_code == 303 and first.headers["location"] == "/app/"

@@ -93,7 +93,7 @@ def test_facilitator_creates_sees_booking_exports_and_cancels(page: Page, ui_app
     assert download.suggested_filename == f"attendees-event-{event_id}.csv"
     rows = list(csv.reader(io.StringIO(open(download.path(), encoding="utf-8").read())))
     assert rows[0] == ["Name", "Email", "Phone", "Booking reference", "Booking status",
-                       "Payment status", "Amount (INR)", "Booked at (UTC)"]
+                       "Payment status", "Amount (INR)", "Booked at (UTC)", "Checked in at (UTC)"]
     assert rows[1][:7] == ["Ravi Attendee", email, "+919800000002", reference, "confirmed",
                            "completed", "750.00"]
     assert len(rows) == 2

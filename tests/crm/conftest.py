@@ -53,7 +53,7 @@ class CrmProcess:
         self._wait_until_healthy()
         return self
 
-    def _wait_until_healthy(self, timeout: float = 30.0) -> None:
+    def _wait_until_healthy(self, timeout: float = 90.0) -> None:
         assert self.process is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -72,6 +72,15 @@ def test_unknown_action_lists_the_allowed_ones(crm_api: httpx.Client) -> None:
         "hold_expired",
         "late_payment_refunded",
         "event_cancelled",
+        "reminder",
+        "event_message",
+        "event_updated",
+        "waitlist_offered",
+        "waitlist_offer_expired",
+        "waitlist_message",
+        "duplicate_payment_refunded",
+        "pass_purchased",
+        "pass_payment_refunded",
     }
 
 

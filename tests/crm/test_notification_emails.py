@@ -143,22 +143,26 @@ def test_payment_failed_notice_goes_to_the_attendee_only(crm_api: httpx.Client, 
 
 
 @pytest.mark.parametrize(
-    ("action", "subject"),
+    ("action", "subject", "had_invite"),
     [
-        ("hold_expired", "Reservation expired: Morning Yoga"),
-        ("event_cancelled", "Event cancelled: Morning Yoga"),
-        ("late_payment_refunded", "Payment refunded: Morning Yoga"),
+        ("hold_expired", "Reservation expired: Morning Yoga", False),
+        ("event_cancelled", "Event cancelled: Morning Yoga", True),
+        ("late_payment_refunded", "Payment refunded: Morning Yoga", False),
     ],
 )
-def test_other_cancellations_send_a_calendar_cancel_to_the_attendee(
-    crm_api: httpx.Client, smtp: FakeSmtpServer, action: str, subject: str
+def test_other_cancellations_cancel_the_invite_only_where_one_was_sent(
+    crm_api: httpx.Client, smtp: FakeSmtpServer, action: str, subject: str, had_invite: bool
 ) -> None:
+    """An expired or late-paid hold was never a seat, so it never had an invite (issue 15)."""
     payload = notify_payload(action, payment_status="refunded", refund={"amount": 1500})
     post(crm_api, payload)
     message = only_message(smtp, payload["user"]["email"])
     assert message["Subject"] == subject
-    calendar, method = calendar_of(message)
-    assert method == "CANCEL" and int(vevent(calendar)["SEQUENCE"]) >= 1
+    if had_invite:
+        calendar, method = calendar_of(message)
+        assert method == "CANCEL" and int(vevent(calendar)["SEQUENCE"]) >= 1
+    else:
+        assert [a for a in message.iter_attachments() if a.get_content_type() == "text/calendar"] == []
     assert smtp.messages_to(payload["event"]["facilitator_email"]) == []
 
 
@@ -270,3 +274,45 @@ def test_retry_resends_only_to_recipients_that_failed(crm_api: httpx.Client, smt
     assert post(crm_api, payload)["status"] == "sent"
     only_message(smtp, attendee)
     only_message(smtp, facilitator)
+
+
+def test_receipt_email_links_to_the_pdf_receipt(crm_api: httpx.Client, smtp: FakeSmtpServer) -> None:
+    """Issue 15: the payment email is the receipt email, and links to the numbered PDF."""
+    link = "https://bookings.example.com/receipts/BK2026001?token=abc123"
+    paid = notify_payload("payment_completed", payment_status="completed", receipt_url=link)
+    post(crm_api, paid)
+    text, html = text_and_html(only_message(smtp, paid["user"]["email"]))
+    assert f"Download your receipt (PDF): {link}" in text
+    assert '<a href="https://bookings.example.com/receipts/BK2026001?token=abc123">' in html
+
+    refused = crm_api.post("/notify", json=notify_payload(receipt_url="javascript:alert(1)"))
+    assert refused.status_code == 400 and "receipt_url" in refused.json()["details"]
+
+
+def test_duplicate_payment_refund_keeps_the_calendar_untouched(
+    crm_api: httpx.Client, smtp: FakeSmtpServer
+) -> None:
+    """Issue 13 (7): the booking stays paid, so no 'seat released' wording and no CANCEL."""
+    payload = notify_payload("duplicate_payment_refunded", payment_status="completed",
+                             status="confirmed", refund={"amount": 1500})
+    post(crm_api, payload)
+    message = only_message(smtp, payload["user"]["email"])
+    assert message["Subject"] == "Duplicate payment refunded: Morning Yoga"
+    text = text_and_html(message)[0]
+    assert "stays confirmed" in text and "1,500.00" in text and "released" not in text
+    assert list(message.iter_attachments()) == []
+    assert smtp.messages_to(payload["event"]["facilitator_email"]) == []
+
+
+@pytest.mark.parametrize(("sent_sequence", "expected"), [(7, 7), (None, 0)])
+def test_invite_sequence_is_the_one_the_booking_app_sent(
+    crm_api: httpx.Client, smtp: FakeSmtpServer, sent_sequence: int | None, expected: int
+) -> None:
+    """Issue 13 (8): the SEQUENCE comes from the booking's version, not from arrival order; an
+    older client that sends none still gets the count of earlier notifications."""
+    payload = notify_payload("payment_completed", payment_status="completed")
+    if sent_sequence is not None:
+        payload["ics_sequence"] = sent_sequence
+    post(crm_api, payload)
+    calendar, method = calendar_of(only_message(smtp, payload["user"]["email"]))
+    assert method == "REQUEST" and int(vevent(calendar)["SEQUENCE"]) == expected

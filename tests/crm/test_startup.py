@@ -19,7 +19,7 @@ def test_production_refuses_the_default_token(tmp_path: Path) -> None:
         text=True,
         timeout=30,
     )
-    assert result.returncode == 2
+    assert result.returncode == 3  # the same status as the Booking app's refusal
     assert "CRM_API_TOKEN is still the default" in result.stderr
     assert "Traceback" not in result.stderr
 

@@ -34,6 +34,7 @@ class Identity:
     email_verified: Any = True
     name: str = "Google Tester"
     picture: str | None = "https://lh3.googleusercontent.com/a/test-picture"
+    hd: str | None = None  # Google Workspace domain claim
 
 
 @dataclass
@@ -200,6 +201,8 @@ class FakeOIDCProvider:
         }
         if identity.picture:
             claims["picture"] = identity.picture
+        if identity.hd:
+            claims["hd"] = identity.hd
         if self.switches.omit_nonce:
             del claims["nonce"]
         return self._sign(claims)

@@ -7,13 +7,25 @@ bodies) for orders, payments and refunds, and signs exactly as Razorpay does:
 
 Tests drive it through `pay`, `fail`, `send_webhook`, and the switches `refund_failures`
 (refusals to answer with) and `refund_delay` (the refund is made, then the answer is late, as
-when a gateway times out after doing the work). `checkout_js()` is a stand-in for Razorpay's
+when a gateway times out after doing the work).
+
+It behaves as Razorpay documents where our fakes used to be kinder (issue 13):
+- capture: a payment is `captured` only when its order asked for it (`payment.capture =
+  "automatic"`) or the account captures automatically (`auto_capture_account`, True by default);
+  otherwise, and for a late authorisation (`pay(..., authorize_only=True)`), it stays `authorized`
+  until `POST /v1/payments/{id}/capture`. The deprecated `payment_capture` flag is ignored.
+- receipts are unique per account: a second order with the same receipt is refused (400), and
+  `GET /v1/orders?receipt=` finds the first one.
+- `api_failures` answers the next API calls (any path under /v1 matching its prefix) with an
+  error status (401, 429, 5xx), and `order_delay` answers an order creation late (after making it).
+- refunds can be failed later (`fail_refund`), announced by a `refund.failed` webhook. `checkout_js()` is a stand-in for Razorpay's
 checkout.js for browser tests: `window.Razorpay` opens nothing and calls the handler with a real
 payment made on this server.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -61,6 +73,17 @@ class RefundFailure:
 
 
 @dataclass
+class ApiFailure:
+    """The next call whose path starts with `path_prefix` (and uses `method`, when given) is
+    answered with this error."""
+    path_prefix: str
+    status: int
+    code: str = "BAD_REQUEST_ERROR"
+    description: str = "Too many requests"
+    method: str | None = None
+
+
+@dataclass
 class FakeRazorpayState:
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)
     payments: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -69,6 +92,14 @@ class FakeRazorpayState:
     refund_delay: float = 0.0
     refund_status: str = "processed"  # "pending": finished later, announced by refund.processed
     refund_requests: int = 0
+    auto_capture_account: bool = True  # the account-level capture setting of the Dashboard
+    api_failures: list[ApiFailure] = field(default_factory=list)
+    order_delay: float = 0.0
+    capture_requests: int = 0
+    # Seconds every refund call (create or list) waits before doing anything: a gateway that
+    # answers too late for the client's timeout and does nothing meanwhile.
+    refund_stall: float = 0.0
+    stalled_calls: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -109,9 +140,13 @@ class FakeRazorpay:
     def signature(self, order_id: str, payment_id: str) -> str:
         return hmac_hex(self.key_secret, f"{order_id}|{payment_id}")
 
-    def pay(self, order_id: str) -> dict[str, str]:
-        """A customer pays the order: a captured payment; returns the checkout handler's fields."""
-        payment = self._new_payment(order_id, status="captured")
+    def pay(self, order_id: str, *, authorize_only: bool = False) -> dict[str, str]:
+        """A customer pays the order; returns the checkout handler's fields. The payment is
+        captured at once when the order or the account asks for automatic capture, otherwise
+        (or for a late authorisation) it is only `authorized`, as at Razorpay."""
+        order = self.state.orders[order_id]
+        captured = not authorize_only and self._captures_automatically(order)
+        payment = self._new_payment(order_id, status="captured" if captured else "authorized")
         return {"razorpay_payment_id": payment["id"], "razorpay_order_id": order_id,
                 "razorpay_signature": self.signature(order_id, payment["id"])}
 
@@ -125,11 +160,34 @@ class FakeRazorpay:
     def finish_refund(self, refund_id: str) -> None:
         self.state.refunds[refund_id]["status"] = "processed"
 
+    def fail_refund(self, refund_id: str, reason: str = "The beneficiary account is closed") -> None:
+        """Razorpay gives up on a refund (the bank gave it back): the money returns to the
+        merchant's balance and the payment is refundable again."""
+        with self.state.lock:
+            refund = self.state.refunds[refund_id]
+            refund["status"] = "failed"
+            refund["error_description"] = reason
+            payment = self.state.payments[refund["payment_id"]]
+            payment["amount_refunded"] -= refund["amount"]
+            payment["refund_status"] = "partial" if payment["amount_refunded"] else None
+            if payment["status"] == "refunded":
+                payment["status"] = "captured"
+
+    def _captures_automatically(self, order: dict[str, Any]) -> bool:
+        capture = (order.get("payment") or {}).get("capture")
+        if capture in ("automatic", "manual"):
+            return bool(capture == "automatic")
+        return self.state.auto_capture_account
+
     def reset(self) -> None:
         """Back to normal behaviour between tests (entities are kept)."""
         self.state.refund_failures.clear()
         self.state.refund_delay = 0.0
         self.state.refund_status = "processed"
+        self.state.auto_capture_account = True
+        self.state.api_failures.clear()
+        self.state.order_delay = 0.0
+        self.state.refund_stall = 0.0
 
     def payment_entity(self, payment_id: str) -> dict[str, Any]:
         return dict(self.state.payments[payment_id])
@@ -144,7 +202,7 @@ class FakeRazorpay:
             payment = self.state.payments[payment_id]
             payload["payment"] = {"entity": payment}
             if event == "order.paid":
-                payload["order"] = {"entity": self.state.orders[payment["order_id"]]}
+                payload["order"] = {"entity": _public(self.state.orders[payment["order_id"]])}
         if refund_id is not None:
             payload["refund"] = {"entity": self.state.refunds[refund_id]}
         return {"entity": "event", "account_id": "acc_fake", "event": event,
@@ -174,7 +232,8 @@ class FakeRazorpay:
             }
             self.state.payments[payment["id"]] = payment
             order["attempts"] += 1
-            if status == "captured":
+            if status in ("captured", "authorized"):
+                # Razorpay: an order is `paid` once a payment on it is authorised (or captured).
                 order.update(status="paid", amount_paid=order["amount"], amount_due=0)
             return payment
 
@@ -195,6 +254,14 @@ class FakeRazorpay:
         return refund
 
     # --- the HTTP API --------------------------------------------------------------------------
+
+    def _next_failure(self, method: str, path: str) -> ApiFailure | None:
+        with self.state.lock:
+            for failure in self.state.api_failures:
+                if path.startswith(failure.path_prefix) and failure.method in (None, method):
+                    self.state.api_failures.remove(failure)
+                    return failure
+        return None
 
     def _authorised(self, request: Request) -> bool:
         header = request.headers.get("authorization", "")
@@ -217,17 +284,33 @@ class FakeRazorpay:
         async def basic_auth(request: Request, call_next: Any) -> Response:
             if request.url.path.startswith("/v1/") and not self._authorised(request):
                 return _error(401, "BAD_REQUEST_ERROR", "Authentication failed")
+            failure = self._next_failure(request.method, request.url.path)
+            if failure is not None:
+                return _error(failure.status, failure.code, failure.description)
+            response: Response = await call_next(request)
+            return response
+
+        @app.middleware("http")
+        async def stall_refunds(request: Request, call_next: Any) -> Response:
+            if state.refund_stall and "/refund" in request.url.path:
+                with state.lock:
+                    state.stalled_calls += 1
+                await asyncio.sleep(state.refund_stall)
+                return _error(504, "GATEWAY_ERROR", "Stalled by the test")
             response: Response = await call_next(request)
             return response
 
         @app.post("/v1/orders")
-        async def create_order(request: Request) -> Response:
-            body = json.loads(await request.body() or b"{}")
+        def create_order(body: dict[str, Any]) -> Response:
+            # A sync route: uvicorn runs it in a thread, so a delay does not block other calls.
             amount = body.get("amount")
             if not isinstance(amount, int) or amount < 100:
                 return _error(400, "BAD_REQUEST_ERROR", "Order amount less than minimum amount allowed")
             if body.get("currency") != "INR":
                 return _error(400, "BAD_REQUEST_ERROR", "The currency provided is invalid")
+            capture = body.get("payment") if isinstance(body.get("payment"), dict) else None
+            if capture is not None and capture.get("capture") not in ("automatic", "manual"):
+                return _error(400, "BAD_REQUEST_ERROR", "payment.capture must be automatic or manual")
             order = {
                 "id": _id("order"), "entity": "order", "amount": amount, "amount_paid": 0,
                 "amount_due": amount, "currency": "INR", "receipt": body.get("receipt"),
@@ -235,15 +318,64 @@ class FakeRazorpay:
                 "notes": body.get("notes") or {}, "created_at": int(time.time()),
             }
             with state.lock:
-                state.orders[order["id"]] = order
+                receipt = body.get("receipt")
+                if receipt and any(o["receipt"] == receipt for o in state.orders.values()):
+                    return _error(400, "BAD_REQUEST_ERROR",
+                                  "An order with the same receipt value has already been created")
+                state.orders[order["id"]] = {**order, "payment": capture}
+                delay = state.order_delay
+            if delay:
+                time.sleep(delay)  # made, but answered too late for the client's timeout
             return JSONResponse(order)
+
+        @app.get("/v1/orders")
+        def list_orders(request: Request) -> Response:
+            receipt = request.query_params.get("receipt")
+            items = [_public(o) for o in state.orders.values()
+                     if receipt is None or o["receipt"] == receipt]
+            items.sort(key=lambda o: -int(o["created_at"]))
+            return JSONResponse({"entity": "collection", "count": len(items), "items": items})
 
         @app.get("/v1/orders/{order_id}")
         def get_order(order_id: str) -> Response:
             order = state.orders.get(order_id)
             if order is None:
                 return _error(400, "BAD_REQUEST_ERROR", "The id provided does not exist")
-            return JSONResponse(order)
+            return JSONResponse(_public(order))
+
+        @app.get("/v1/orders/{order_id}/payments")
+        def order_payments(order_id: str) -> Response:
+            if order_id not in state.orders:
+                return _error(400, "BAD_REQUEST_ERROR", "The id provided does not exist")
+            items = [p for p in state.payments.values() if p["order_id"] == order_id]
+            return JSONResponse({"entity": "collection", "count": len(items), "items": items})
+
+        @app.get("/v1/payments")
+        def list_payments(request: Request) -> Response:
+            # Razorpay: newest first, `from`/`to` in unix seconds, `count` at most 100, `skip`.
+            query = request.query_params
+            since, until = int(query.get("from", 0)), int(query.get("to", 2**62))
+            count, skip = min(int(query.get("count", 10)), 100), int(query.get("skip", 0))
+            items = sorted((p for p in state.payments.values()
+                            if since <= p["created_at"] <= until),
+                           key=lambda p: (-p["created_at"], p["id"]))[skip:skip + count]
+            return JSONResponse({"entity": "collection", "count": len(items), "items": items})
+
+        @app.post("/v1/payments/{payment_id}/capture")
+        def capture(payment_id: str, body: dict[str, Any]) -> Response:
+            with state.lock:
+                state.capture_requests += 1
+                payment = state.payments.get(payment_id)
+                if payment is None:
+                    return _error(400, "BAD_REQUEST_ERROR", "The id provided does not exist")
+                if payment["status"] != "authorized":
+                    return _error(400, "BAD_REQUEST_ERROR",
+                                  "This payment has already been captured")
+                if body.get("amount") != payment["amount"] or body.get("currency") != payment["currency"]:
+                    return _error(400, "BAD_REQUEST_ERROR",
+                                  "Capture amount must be equal to the amount authorized")
+                payment.update(status="captured", captured=True)
+                return JSONResponse(dict(payment))
 
         @app.get("/v1/payments/{payment_id}")
         def get_payment(payment_id: str) -> Response:
@@ -290,6 +422,11 @@ class FakeRazorpay:
         return app
 
 
+def _public(order: dict[str, Any]) -> dict[str, Any]:
+    """The order entity as Razorpay answers it (the capture options are not echoed)."""
+    return {k: v for k, v in order.items() if k != "payment"}
+
+
 def checkout_js(fake_url: str) -> str:
     """Stand-in for Razorpay's checkout.js: `new Razorpay(options).open()` makes a real captured
     payment on the fake server and calls `options.handler` with the signed fields, like a
@@ -298,7 +435,10 @@ def checkout_js(fake_url: str) -> str:
 
 
 _CHECKOUT_JS_BODY = """
-  function Razorpay(options) { this.options = options; this.listeners = {}; }
+  function Razorpay(options) {
+    this.options = options; this.listeners = {};
+    window.__razorpayOptions = options;  // for tests: what the page asked Checkout for
+  }
   Razorpay.prototype.on = function (name, fn) { this.listeners[name] = fn; };
   Razorpay.prototype.open = function () {
     var self = this, o = this.options;

@@ -47,6 +47,7 @@ def test_browser_flow_sets_an_httponly_cookie_and_returns_to_the_page(
 
 
 def test_browser_flow_links_like_the_api_flow(client: httpx.Client, provider: FakeOIDCProvider) -> None:
+    provider.identity.hd = provider.identity.email.rsplit("@", 1)[1]  # Google vouches (issue 14)
     registered = client.post(
         "/auth/register",
         json={"email": provider.identity.email, "password": "password123", "name": "Browser Person"},

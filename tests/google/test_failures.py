@@ -191,10 +191,11 @@ def test_concurrent_callbacks_with_one_state_sign_in_once(
 ) -> None:
     with httpx.Client(base_url=google_app, timeout=30) as http:
         _, callback_url = through_consent(http, go_to_google(http))
+        browser_cookies = dict(http.cookies)  # one browser sending its callback six times at once
     results: list[int] = []
 
     def call() -> None:
-        with httpx.Client(timeout=30) as own:
+        with httpx.Client(timeout=30, cookies=browser_cookies) as own:
             results.append(own.get(callback_url).status_code)
 
     threads = [threading.Thread(target=call) for _ in range(6)]

@@ -61,6 +61,7 @@ def test_new_google_user_gets_an_account_and_tokens(client: httpx.Client, provid
         "email": identity.email,
         "name": identity.name,
         "role": "user",
+        "email_verified": True,
         "google_id": identity.sub,
         "profile_picture": identity.picture,
     }
@@ -121,6 +122,7 @@ def test_google_sign_in_links_the_password_account_with_the_same_email(
     client: httpx.Client, provider: FakeOIDCProvider
 ) -> None:
     identity = provider.identity
+    identity.hd = identity.email.rsplit("@", 1)[1]  # a Workspace address: Google vouches (issue 14)
     registered = client.post(
         "/auth/register", json={"email": identity.email, "password": PASSWORD, "name": "Pat Password"}
     )
@@ -144,6 +146,7 @@ def test_linking_an_unverified_account_evicts_whoever_registered_the_address(
     """Someone registered this address with a password without proving they own it; once its
     real owner signs in with Google, that password and its tokens stop working."""
     identity = provider.identity
+    identity.hd = identity.email.rsplit("@", 1)[1]  # a Workspace address: Google vouches (issue 14)
     client.post("/auth/register", json={"email": identity.email, "password": PASSWORD, "name": "Squatter"})
     squatter = client.post("/auth/login", json={"email": identity.email, "password": PASSWORD}).json()
     assert client.get("/profile", headers={"Authorization": f"Bearer {squatter['access_token']}"}).status_code == 200
@@ -178,7 +181,8 @@ def test_email_match_ignores_case(client: httpx.Client, provider: FakeOIDCProvid
     registered = client.post(
         "/auth/register", json={"email": identity.email, "password": PASSWORD, "name": "Case Person"}
     )
-    provider.identity = Identity(sub=identity.sub, email=identity.email.upper(), picture=None)
+    provider.identity = Identity(sub=identity.sub, email=identity.email.upper(), picture=None,
+                                 hd=identity.email.rsplit("@", 1)[1])
 
     user = sign_in(client).callback.json()["user"]
 

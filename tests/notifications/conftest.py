@@ -10,7 +10,6 @@ import pytest
 
 from tests.crm.conftest import (  # noqa: F401  (fixtures reused from the CRM suite)
     TOKEN,
-    crm_database_url,
     smtp_server,
     smtp_settings,
     start_crm,
@@ -37,6 +36,18 @@ def outbox_database_url() -> Iterator[str]:
 
 
 _current_url = ""
+
+
+@pytest.fixture(scope="module")
+def crm_database_url() -> Iterator[str]:
+    """A CRM database per module, like the Booking database above: booking ids start at 1 in
+    every module, and the CRM keys what it stores by booking id, so a shared CRM database mixed
+    one module's notifications into another's assertions."""
+    from tests.conftest import _drop_database, _throwaway_database
+
+    url, name = _throwaway_database("crm_outbox")
+    yield url
+    _drop_database(name)
 
 
 def current_database() -> str:

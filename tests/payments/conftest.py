@@ -96,7 +96,7 @@ def fake_razorpay() -> Iterator[FakeRazorpay]:
     fake.stop()
 
 
-def _start(tmp_path_factory: pytest.TempPathFactory, name: str,
+def start_app(tmp_path_factory: pytest.TempPathFactory, name: str,
            env: dict[str, str]) -> Iterator[App]:
     for url, engine in _own_database():
         clock_file = tmp_path_factory.mktemp(f"{name}-clock") / "offset"
@@ -106,7 +106,12 @@ def _start(tmp_path_factory: pytest.TempPathFactory, name: str,
             database_url=url, port=port, clock_file=clock_file, name=name,
             extra_env={"CRM_URL": "http://127.0.0.1:9", "JOBS_ENABLED": "true",
                        "BOOKING_HOLD_MINUTES": str(HOLD_MINUTES),
-                       "MAX_ACTIVE_HOLDS_PER_USER": "50", **env},
+                       "MAX_ACTIVE_HOLDS_PER_USER": "50",
+                       # Tests make payments nobody reports on purpose; only the tests of the
+                       # reconcile job (test_unreported_payments.py) let it run often.
+                       "PAYMENT_RECONCILE_INTERVAL_SECONDS": "86400",
+                       # Refund retries back off from seconds, not the default half-minute.
+                       "REFUND_RETRY_BASE_SECONDS": "1", "REFUND_RETRY_MAX_SECONDS": "2", **env},
         ).start()
         try:
             with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
@@ -118,13 +123,23 @@ def _start(tmp_path_factory: pytest.TempPathFactory, name: str,
 @pytest.fixture(scope="session")
 def razorpay_app(tmp_path_factory: pytest.TempPathFactory,
                  fake_razorpay: FakeRazorpay) -> Iterator[App]:
-    yield from _start(tmp_path_factory, "booking-app-razorpay",
+    yield from start_app(tmp_path_factory, "booking-app-razorpay",
                       fake_razorpay.env(RAZORPAY_TIMEOUT_SECONDS=str(TIMEOUT_SECONDS)))
 
 
 @pytest.fixture(scope="session")
+def rotated_app(tmp_path_factory: pytest.TempPathFactory,
+                fake_razorpay: FakeRazorpay) -> Iterator[App]:
+    """Mid-rotation of the webhook secret: a new current secret, the fake's as the previous."""
+    yield from start_app(tmp_path_factory, "booking-app-rotated", fake_razorpay.env(
+        RAZORPAY_TIMEOUT_SECONDS=str(TIMEOUT_SECONDS),
+        RAZORPAY_WEBHOOK_SECRET="the-new-webhook-secret-after-rotation",
+        RAZORPAY_WEBHOOK_SECRET_PREVIOUS=fake_razorpay.webhook_secret))
+
+
+@pytest.fixture(scope="session")
 def sandbox_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
-    yield from _start(tmp_path_factory, "booking-app-sandbox",
+    yield from start_app(tmp_path_factory, "booking-app-sandbox",
                       {"RAZORPAY_KEY_ID": "", "RAZORPAY_KEY_SECRET": ""})
 
 

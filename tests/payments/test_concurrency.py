@@ -36,6 +36,13 @@ def _book_and_pay(url: str, fake: FakeRazorpay, account: client_api.Account, eve
             return "full"
         fields = fake.pay(created.json()["booking"]["payment_reference"])
         paid = client.post("/payment/success", json=fields)
+        for _ in range(3):
+            # Issue 13: the payment is fetched from the gateway before it counts; under this
+            # load the fake can miss the 1 s timeout, and the answer is then 503 ("could not be
+            # confirmed yet"): the attendee (or the reconcile job) tries again.
+            if paid.status_code != 503:
+                break
+            paid = client.post("/payment/success", json=fields)
         assert paid.status_code == 200, paid.text
         return str(paid.json()["booking"]["payment_status"])
 

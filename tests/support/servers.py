@@ -93,6 +93,14 @@ def booking_app(*, database_url: str, port: int, clock_file: Path, extra_env: Ma
         "OUTBOX_BACKOFF_BASE_SECONDS": "0.2",
         "OUTBOX_BACKOFF_MAX_SECONDS": "2",
         "LOGIN_MAX_FAILURES": "5",
+        # The suite keeps a dozen servers alive on one PostgreSQL (max_connections 100): each keeps
+        # few idle connections and opens the rest only for a burst, as many at once as before.
+        "DB_POOL_SIZE": "3",
+        "DB_MAX_OVERFLOW": "27",
+        # Suites not about accounts register many unverified attendees from loopback; the
+        # account limits themselves are tested with their defaults in tests/accounts.
+        "REGISTRATIONS_PER_ADDRESS_PER_HOUR": "100000",
+        "UNVERIFIED_MAX_ACTIVE_HOLDS": "1000",
         **(extra_env or {}),
     })
     return ServerProcess(name, booking_command(port=port, workers=workers), env,
