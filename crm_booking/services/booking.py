@@ -167,10 +167,15 @@ def _expire(session: Session, booking: Booking, event: Event, now: datetime) -> 
     notify(session, Action.HOLD_EXPIRED, booking, event)
 
 
-def _release_lapsed_holds(session: Session, event: Event) -> int:
-    """Inside a booking transaction, with the event locked: give lapsed holds' seats back."""
+def _release_lapsed_holds(session: Session, event: Event, *, booking_in_flight: Booking) -> int:
+    """Inside a booking transaction, with the event locked: give lapsed holds' seats back.
+
+    The booking being made is never one of them, even when the clock passed its hold's length
+    during this transaction: it holds no seat yet, and "freeing" one for it counted a seat
+    nobody had (seats_taken below zero; found by the money soak as a 500)."""
     now = clock.now()
-    lapsed = session.exec(lock_for_update(session, _lapsed_holds_query(now, event.id))).all()
+    query = _lapsed_holds_query(now, event.id).where(col(Booking.id) != booking_in_flight.id)
+    lapsed = session.exec(lock_for_update(session, query)).all()
     for booking in lapsed:
         _expire(session, booking, event, now)
     if lapsed:
@@ -320,7 +325,8 @@ def _create_in(session: Session, *, user_id: int, event_id: int, notes: str | No
     if not _take_seat(session, event_id):
         event = lock_event(session, event_id)
         refuse_if_closed(event, clock.now())
-        if not (_release_lapsed_holds(session, event) and _take_seat(session, event_id)):
+        if not (_release_lapsed_holds(session, event, booking_in_flight=booking)
+                and _take_seat(session, event_id)):
             raise BadRequest("Event is full")
     if pass_id is not None:
         # After the seat (event row locked) and the booking: the one lock order, event ->

@@ -192,8 +192,14 @@ class FakeRazorpay:
     def payment_entity(self, payment_id: str) -> dict[str, Any]:
         return dict(self.state.payments[payment_id])
 
+    def all_refunds(self) -> list[dict[str, Any]]:
+        """A copy, taken under the lock: request threads add refunds meanwhile."""
+        with self.state.lock:
+            return [dict(r) for r in self.state.refunds.values()]
+
     def refunds_of(self, payment_id: str) -> list[dict[str, Any]]:
-        return [r for r in self.state.refunds.values() if r["payment_id"] == payment_id]
+        with self.state.lock:
+            return [r for r in self.state.refunds.values() if r["payment_id"] == payment_id]
 
     def webhook_body(self, event: str, *, payment_id: str | None = None,
                      refund_id: str | None = None) -> dict[str, Any]:
@@ -406,7 +412,8 @@ class FakeRazorpay:
 
         @app.get("/v1/payments/{payment_id}/refunds")
         def list_refunds(payment_id: str) -> Response:
-            items = [r for r in state.refunds.values() if r["payment_id"] == payment_id]
+            with state.lock:  # refunds are added by other request threads meanwhile
+                items = [dict(r) for r in state.refunds.values() if r["payment_id"] == payment_id]
             return JSONResponse({"entity": "collection", "count": len(items), "items": items})
 
         @app.post("/test/orders/{order_id}/pay")

@@ -152,6 +152,33 @@ def test_booking_checked_before_its_event_closed_takes_no_seat(
     assert _seats(app, event["id"]) == 0
 
 
+def test_booking_whose_clock_passes_its_own_hold_does_not_expire_itself(
+        paused_app: App, barrier: Barrier, pool: ThreadPoolExecutor):
+    """Found by the money soak (a 500): a booking for a full event gives lapsed holds back
+    before giving up. When the clock passed a hold's length during the booking's own
+    transaction, its own new hold read as lapsed too: it was cancelled and its seat "freed"
+    although it never had one (seats_taken below zero, a CHECK violation, a 500)."""
+    app = paused_app
+    facilitator = app.facilitator()
+    event = app.event(facilitator, max_participants=1)
+    first = app.book(app.attendee(), event["id"])["booking"]
+    attendee = app.attendee()
+    try:
+        with barrier.hold("create_booking.checked") as held:
+            booked = pool.submit(_post, app, "/bookings", attendee, {"event_id": event["id"]})
+            assert held.reached.wait(REACH_SECONDS)
+            app.lapse_holds()  # the first booking's hold lapses while this one is in flight
+        answer = booked.result()
+    finally:
+        app.reset_clock()
+
+    assert answer.status_code == 201, answer.text
+    second = _booking(app, answer.json()["booking"]["id"])
+    assert second["status"] == "confirmed"
+    assert (_booking(app, first["id"])["cancellation_reason"]) == "hold_expired"
+    assert _seats(app, event["id"]) == 1
+
+
 def test_attendee_cancel_and_event_cancel_take_locks_in_one_order(
         paused_app: App, fake_razorpay: FakeRazorpay, barrier: Barrier,
         pool: ThreadPoolExecutor):

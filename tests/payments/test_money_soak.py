@@ -274,7 +274,7 @@ def _chaos(w: World, crm: RecordingCrm, seed: int, stop: threading.Event) -> Non
 
 
 def _settle_some_refunds_at_the_gateway(w: World, rng: random.Random) -> None:
-    pending = [r["id"] for r in list(w.fake.state.refunds.values()) if r["status"] == "pending"]
+    pending = [r["id"] for r in w.fake.all_refunds() if r["status"] == "pending"]
     for refund_id in pending:
         roll = rng.random()
         if roll < 0.4:
@@ -344,7 +344,7 @@ def _settle(w: World, crm: RecordingCrm) -> None:
     crm.down = False
     for action in w.due(everything=True):
         action()
-    for refund in list(w.fake.state.refunds.values()):
+    for refund in w.fake.all_refunds():
         if refund["status"] == "pending":
             w.fake.finish_refund(refund["id"])
     deadline = time.monotonic() + SETTLE_SECONDS
@@ -414,5 +414,5 @@ def _check_invariants(w: World, crm: RecordingCrm) -> dict[str, int]:
     return {"captured_payments": len(captured), "paid_seats": seated,
             "processed_refunds": refunded, "bookings": len(bookings),
             "outbox_rows": len(outbox), "crm_posts_repeated": repeats,
-            "refunds_at_gateway_failed": sum(1 for r in fake.state.refunds.values()
+            "refunds_at_gateway_failed": sum(1 for r in fake.all_refunds()
                                              if r["status"] == "failed")}
