@@ -18,7 +18,7 @@ _clock_file = (
     if os.environ.get("CRM_BOOKING_CLOCK_FILE") and os.environ.get("APP_ENV") != "production"
     else None
 )
-_file_cache: tuple[float, timedelta | datetime] = (-1.0, timedelta(0))
+_file_cache: tuple[tuple[int, int, int], timedelta | datetime] = ((-1, -1, -1), timedelta(0))
 
 
 def _file_setting() -> timedelta | datetime:
@@ -27,15 +27,21 @@ def _file_setting() -> timedelta | datetime:
     if _clock_file is None:
         return timedelta(0)
     try:
-        mtime = _clock_file.stat().st_mtime
+        stat = _clock_file.stat()
     except FileNotFoundError:
         return timedelta(0)
-    if mtime != _file_cache[0]:
-        text = _clock_file.read_text().strip() or "0"
+    # Size and inode too: a rewrite within the filesystem's mtime tick keeps the mtime.
+    version = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+    if version != _file_cache[0]:
+        text = _clock_file.read_text().strip()
+        if not text:
+            # Caught between the truncation and the write of a rewrite: keep the last
+            # setting and read again next time (caching "0" here lost the jump for good).
+            return _file_cache[1]
         setting: timedelta | datetime = (
             as_utc(datetime.fromisoformat(text[1:])) if text.startswith("@")
             else timedelta(seconds=float(text)))
-        _file_cache = (mtime, setting)
+        _file_cache = (version, setting)
     return _file_cache[1]
 
 

@@ -62,6 +62,26 @@ def sign_out(page: Page) -> None:
     expect(page.get_by_role("link", name="Sign in")).to_be_visible()
 
 
+def dismiss_dialog_by_clicking_outside(page: Page) -> None:
+    """Click outside the open dialog once it has settled, and wait for it to close.
+
+    Radix starts listening for an outside click a tick after the dialog opens, and its opening
+    animation runs meanwhile: on a loaded CI machine a click right after opening fell before
+    that and was ignored (the dialog stayed open for 15 s). The click is made once the dialog's
+    animations have finished, and again if the first still came too early."""
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    dialog.evaluate("el => Promise.all(el.getAnimations({subtree: true}).map(a => a.finished))")
+    for _ in range(3):
+        page.mouse.click(5, 5)
+        try:
+            expect(dialog).to_have_count(0, timeout=5_000)
+            return
+        except AssertionError:
+            continue
+    expect(dialog).to_have_count(0)
+
+
 def booking_reference(page: Page) -> str:
     expect(page).to_have_url(re.compile(r"/app/booking/BK\d+"))
     return page.url.rsplit("/", 1)[-1].split("?")[0]

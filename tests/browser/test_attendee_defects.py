@@ -19,7 +19,14 @@ from crm_booking.models import Role
 from crm_booking.services import auth
 from crm_booking.state.formatting import schedule
 from tests.browser.conftest import PHONE, App
-from tests.browser.flows import facilitator, paid_event, sign_in, sign_out, unique
+from tests.browser.flows import (
+    dismiss_dialog_by_clicking_outside,
+    facilitator,
+    paid_event,
+    sign_in,
+    sign_out,
+    unique,
+)
 from tests.browser.test_facilitator import pay_with_sandbox
 from tests.browser.ui import check_accessibility, visit_checked, wait_ready
 from tests.support.api import PASSWORD, Account, login
@@ -216,8 +223,7 @@ def test_event_form_keeps_its_draft_and_marks_its_errors(page: Page, ui_app: App
     page.get_by_role("button", name="New event").click()
     expect(dialog.get_by_label("Title")).to_have_value(title)
 
-    page.mouse.click(5, 5)  # outside the dialog
-    expect(page.get_by_role("dialog")).to_have_count(0)
+    dismiss_dialog_by_clicking_outside(page)
     page.reload()
     wait_ready(page)
     expect(page.get_by_role("dialog").get_by_label("Title")).to_have_value(title)

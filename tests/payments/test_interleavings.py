@@ -157,7 +157,10 @@ def test_booking_whose_clock_passes_its_own_hold_does_not_expire_itself(
     """Found by the money soak (a 500): a booking for a full event gives lapsed holds back
     before giving up. When the clock passed a hold's length during the booking's own
     transaction, its own new hold read as lapsed too: it was cancelled and its seat "freed"
-    although it never had one (seats_taken below zero, a CHECK violation, a 500)."""
+    although it never had one (seats_taken below zero, a CHECK violation, a 500).
+
+    After the jump the new booking's hold has lapsed as well, so the hold-expiry job may
+    expire it a moment later: the end state checked is the one that holds either way."""
     app = paused_app
     facilitator = app.facilitator()
     event = app.event(facilitator, max_participants=1)
@@ -173,10 +176,11 @@ def test_booking_whose_clock_passes_its_own_hold_does_not_expire_itself(
         app.reset_clock()
 
     assert answer.status_code == 201, answer.text
-    second = _booking(app, answer.json()["booking"]["id"])
-    assert second["status"] == "confirmed"
-    assert (_booking(app, first["id"])["cancellation_reason"]) == "hold_expired"
-    assert _seats(app, event["id"]) == 1
+    assert _booking(app, first["id"])["cancellation_reason"] == "hold_expired"
+    [counts] = app.rows(
+        "SELECT e.seats_taken, (SELECT count(*) FROM bookings b WHERE b.event_id = e.id "
+        "AND b.status = 'confirmed') AS live FROM events e WHERE e.id = :e", e=event["id"])
+    assert counts["seats_taken"] == counts["live"] <= 1, counts
 
 
 def test_attendee_cancel_and_event_cancel_take_locks_in_one_order(
