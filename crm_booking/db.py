@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -155,6 +155,18 @@ def read_session() -> Iterator[Session]:
         return
     with Session(_autocommit_engine(engine), expire_on_commit=False) as session:
         yield session
+
+
+Row = TypeVar("Row")
+
+
+def reread(model: type[Row], row_id: int) -> Row:
+    """A row as it stands now, after the transaction that changed it (and a gateway call made
+    after that commit) ended."""
+    with read_session() as session:
+        stored = session.get(model, row_id)
+        assert stored is not None
+        return stored
 
 
 def lock_for_update(session: Session, statement: Any, *, skip_locked: bool = False,

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from crm_booking import clock, pause
-from crm_booking.db import lock_for_update, read_session, transaction
+from crm_booking.db import lock_for_update, read_session, reread, transaction
 from crm_booking.errors import BadRequest, Forbidden, NotFound, ValidationFailed
 from crm_booking.gateways.payments import GatewayFailure, SandboxGateway, get_gateway
 from crm_booking.models import (
@@ -291,15 +291,8 @@ def apply_captured(*, order_id: str, payment_id: str, amount_paise: int | None =
     if fresh_refund and send_refund and applied.refund is not None \
             and applied.refund.status == "pending" and not applied.refund.razorpay_refund_id:
         processed = refund.process(refund_id)  # type: ignore[arg-type]
-        return PassApplied(_reload(applied.purchase.id), applied.product, False, processed)  # type: ignore[arg-type]
+        return PassApplied(reread(PassPurchase, applied.purchase.id), applied.product, False, processed)  # type: ignore[arg-type]
     return applied
-
-
-def _reload(purchase_id: int) -> PassPurchase:
-    with read_session() as session:
-        stored = session.get(PassPurchase, purchase_id)
-        assert stored is not None
-        return stored
 
 
 def _apply_in(session: Session, purchase: PassPurchase, payment_id: str,

@@ -318,15 +318,24 @@ def poll(refund_id: int) -> Refund:
 # --- webhooks and staff ---------------------------------------------------------------------
 
 
+def _locked_reported(session: Session, gateway_refund_id: str, payment_id: str | None,
+                     idempotency_key: str | None) -> Refund | None:
+    """The refund a gateway report is about, locked: by its gateway id, or by our key in its
+    notes when the answer to our request was lost; None when it is not ours (another payment)."""
+    stored = _locked(session, col(Refund.razorpay_refund_id) == gateway_refund_id)
+    if stored is None and idempotency_key:
+        stored = _locked(session, col(Refund.idempotency_key) == idempotency_key)
+    if stored is None or (payment_id and stored.razorpay_payment_id != payment_id):
+        return None
+    return stored
+
+
 def mark_processed(*, gateway_refund_id: str, payment_id: str | None,
                    idempotency_key: str | None) -> Refund | None:
-    """`refund.processed` webhook (or poll): the gateway finished a refund. Found by its gateway
-    id, or by our key in its notes when the answer to our request was lost."""
+    """`refund.processed` webhook (or poll): the gateway finished a refund."""
     with transaction() as session:
-        stored = _locked(session, col(Refund.razorpay_refund_id) == gateway_refund_id)
-        if stored is None and idempotency_key:
-            stored = _locked(session, col(Refund.idempotency_key) == idempotency_key)
-        if stored is None or (payment_id and stored.razorpay_payment_id != payment_id):
+        stored = _locked_reported(session, gateway_refund_id, payment_id, idempotency_key)
+        if stored is None:
             return None
         stored.razorpay_refund_id = gateway_refund_id
         _settle(session, stored)
@@ -341,10 +350,8 @@ def mark_failed(*, gateway_refund_id: str, payment_id: str | None, idempotency_k
     money moved). Ours goes back to the retry path: a new refund is sent under the same key,
     which the adapter does because it skips failed refunds when looking for an earlier one."""
     with transaction() as session:
-        stored = _locked(session, col(Refund.razorpay_refund_id) == gateway_refund_id)
-        if stored is None and idempotency_key:
-            stored = _locked(session, col(Refund.idempotency_key) == idempotency_key)
-        if stored is None or (payment_id and stored.razorpay_payment_id != payment_id):
+        stored = _locked_reported(session, gateway_refund_id, payment_id, idempotency_key)
+        if stored is None:
             return None
         if stored.status == RefundStatus.PROCESSED.value or (
                 stored.razorpay_refund_id not in (None, gateway_refund_id)):
