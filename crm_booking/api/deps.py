@@ -15,12 +15,21 @@ from crm_booking.services import auth, web_sessions
 bearer = HTTPBearer(auto_error=False, description="JWT access token from /auth/login")
 
 
-def bearer_token(
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> str:
+# Dependencies that only look at the request are `async def`: FastAPI runs a plain `def`
+# dependency on a worker thread, a hop per dependency per request (bench/README.md); only
+# those that read the database stay plain functions.
+
+
+def token_of(credentials: HTTPAuthorizationCredentials | None) -> str:
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         raise Unauthorized()
     return credentials.credentials
+
+
+async def bearer_token(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> str:
+    return token_of(credentials)
 
 
 def current_user(token: Annotated[str, Depends(bearer_token)]) -> User:
@@ -35,7 +44,7 @@ def bearer_or_web_session_user(
     sends its HttpOnly session cookie instead of a Bearer token. Read-only GETs only: the
     cookie is SameSite=Lax, and nothing here changes state."""
     if credentials is not None:
-        return current_user(bearer_token(credentials))
+        return current_user(token_of(credentials))
     user = web_sessions.user_for_session(request.cookies.get(web_sessions.COOKIE_NAME))
     if user is None:
         raise Unauthorized()
@@ -62,11 +71,11 @@ DownloadUser = Annotated[User, Depends(bearer_or_web_session_user)]
 BearerToken = Annotated[str, Depends(bearer_token)]
 
 
-def client_ip(request: Request) -> str:
+async def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def storable_query(request: Request) -> None:
+async def storable_query(request: Request) -> None:
     """App-wide: a query string value no database can keep (a %00, a lone surrogate) is a
     validation error on that parameter, whatever the endpoint does with it."""
     problems = {name: problem for name, value in request.query_params.items()

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from crm_booking import clock, pause
-from crm_booking.db import read_session, transaction
+from crm_booking.db import read_session, reread, transaction
 from crm_booking.errors import BadRequest, NotFound, ServiceUnavailable
 from crm_booking.gateways.payments import GatewayFailure, SandboxGateway, get_gateway
 from crm_booking.models import (
@@ -143,15 +143,8 @@ def apply_captured(*, order_id: str, payment_id: str, amount_paise: int | None =
         refund_id = applied.refund.id if applied.refund is not None else None
     if refund_id is not None and applied.outcome == Outcome.REFUNDING and send_refund:
         processed = refund.process(refund_id)
-        return Applied(_reload(booking.id), applied.outcome, processed)  # type: ignore[arg-type]
+        return Applied(reread(Booking, booking.id), applied.outcome, processed)  # type: ignore[arg-type]
     return applied
-
-
-def _reload(booking_id: int) -> Booking:
-    with read_session() as session:
-        booking = session.get(Booking, booking_id)
-        assert booking is not None
-        return booking
 
 
 def _apply_in(session: Session, booking: Booking, event: Event, payment_id: str,
@@ -219,7 +212,7 @@ def _seat_back(session: Session, booking: Booking, event: Event) -> bool:
     )).first()
     if rebooked is not None:
         return False  # the attendee booked again meanwhile; this payment is refunded
-    return _take_seat(session, event.id)  # type: ignore[arg-type]
+    return _take_seat(session, event)
 
 
 def _refund_in(session: Session, booking: Booking, event: Event, payment_id: str, *,
