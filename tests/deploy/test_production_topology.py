@@ -364,7 +364,12 @@ def test_main_journey_over_https_through_the_proxy(topology: Topology, proxy: ht
         # Sign up (from the Book button).
         page.get_by_role("button", name="Book").click()
         expect(page).to_have_url(re.compile(r"/app/login\?next=/events/\d+"))
+        # The page's on_load carries `next` into the "Create an account" link: clicked before
+        # it ran, the link still pointed at /signup?next=/ (a CI run ended on the home page).
+        wait_ready(page)
         page.get_by_role("link", name="Create an account").click()
+        expect(page).to_have_url(re.compile(r"/app/signup\?next=/events/\d+"))
+        wait_ready(page)
         page.get_by_label("Your name").fill("Ravi Attendee")
         page.get_by_label("Email").fill(f"att-{uuid.uuid4().hex[:8]}@example.com")
         page.get_by_label("Password").fill(PASSWORD)
