@@ -23,6 +23,10 @@ def test_admin_finds_promotes_and_deactivates_someone(page: Page, ui_app: App,
     person = new_attendee(ui_app.client, name=unique("Zora Console"))
 
     sign_in(page, admin_email, next_path="/admin")
+    # Signing in ends with a full-page redirect to `next`: the menu is used once it has landed
+    # (a click during the redirect chain can be lost, as the deploy test's sign-up link was).
+    expect(page).to_have_url(re.compile(r"/app/admin/?$"))
+    wait_ready(page)
     page.get_by_role("link", name="Admin").click()
     expect(page).to_have_url(re.compile(r"/app/admin/?$"))
     wait_ready(page)
