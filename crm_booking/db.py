@@ -52,6 +52,23 @@ def engine_for(url: str) -> Engine:
         )
         _configure_sqlite(engine)
         return engine
+    return _postgres_engine(url)
+
+
+@lru_cache
+def read_engine_for(url: str) -> Engine:
+    """The engine of `read_session` on PostgreSQL: autocommit, so a read is one round trip (no
+    BEGIN before it, no COMMIT after it). Its own pool, autocommit from the connect: switching a
+    shared connection to autocommit for a read meant switching it back on return, and when the
+    connection had died meanwhile (a PostgreSQL restart) SQLAlchemy's reset raised the driver's
+    raw error and the pool lost the slot for good (tests/reliability/test_dropped_connections.py).
+    The two pools only open connections on demand, so a worker's total stays what it uses."""
+    if is_sqlite_url(url):
+        return engine_for(url)
+    return _postgres_engine(url, isolation_level="AUTOCOMMIT")
+
+
+def _postgres_engine(url: str, **options: Any) -> Engine:
     # pool_size covers a worker's usual concurrency: connections above it are closed on return,
     # and under load that meant a new PostgreSQL backend per request (see bench/RESULTS.md).
     # No pool_pre_ping: it cost a round trip on every checkout. Connections idle for a while are
@@ -61,7 +78,7 @@ def engine_for(url: str) -> Engine:
     settings = get_settings()
     engine = sa.create_engine(
         url, pool_size=settings.DB_POOL_SIZE, max_overflow=settings.DB_MAX_OVERFLOW,
-        pool_timeout=10, pool_recycle=POOL_RECYCLE_SECONDS,
+        pool_timeout=10, pool_recycle=POOL_RECYCLE_SECONDS, **options,
     )
     _ping_idle_connections(engine)
     return engine
@@ -95,14 +112,12 @@ def _ping_idle_connections(engine: Engine) -> None:
 
 
 @lru_cache
-def _autocommit_engine(engine: Engine) -> Engine:
-    """The same pool, its connections in autocommit while checked out: a read is one round trip
-    (no BEGIN before it, no COMMIT after it)."""
-    return engine.execution_options(isolation_level="AUTOCOMMIT")
-
-
 def get_engine() -> Engine:
     return engine_for(get_settings().DATABASE_URL)
+
+
+def get_read_engine() -> Engine:
+    return read_engine_for(get_settings().DATABASE_URL)
 
 
 def is_sqlite() -> bool:
@@ -148,12 +163,11 @@ def write_generation() -> int:
 def read_session() -> Iterator[Session]:
     """Reads outside a transaction on PostgreSQL (autocommit: each statement is its own snapshot,
     as it already was under READ COMMITTED). Only reads belong here: nothing is rolled back."""
-    engine = get_engine()
-    if engine.dialect.name == "sqlite":
+    if is_sqlite_url(get_settings().DATABASE_URL):
         with transaction(write=False) as session:
             yield session
         return
-    with Session(_autocommit_engine(engine), expire_on_commit=False) as session:
+    with Session(get_read_engine(), expire_on_commit=False) as session:
         yield session
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import psycopg2
 import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -77,6 +78,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(sa.exc.OperationalError)
     @app.exception_handler(sa.exc.InterfaceError)
     @app.exception_handler(sa.exc.TimeoutError)
+    # The driver's own errors when SQLAlchemy lets one through unwrapped (a connection that died
+    # while being handed back to the pool did, tests/reliability/test_dropped_connections.py).
+    @app.exception_handler(psycopg2.OperationalError)
+    @app.exception_handler(psycopg2.InterfaceError)
     async def _database_unavailable(_: Request, exc: Exception) -> JSONResponse:
         log.warning("database unavailable: %s", type(exc).__name__)
         return error_response(

@@ -7,6 +7,7 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import psycopg2
 import sqlalchemy as sa
 
 from crm_booking.api import create_api
@@ -34,6 +35,11 @@ def _app_with_failing_routes():
     def db_down() -> dict:
         raise sa.exc.OperationalError("SELECT 1", {}, Exception("connection refused"))
 
+    @api.get("/__driver_down")
+    def driver_down() -> dict:
+        # What SQLAlchemy let through unwrapped when a connection died while being returned.
+        raise psycopg2.OperationalError("server closed the connection unexpectedly")
+
     return api
 
 
@@ -49,3 +55,9 @@ def test_database_outage_is_503_with_retry_after():
     assert response.status_code == 503
     assert response.json() == {"error": "Service temporarily unavailable, please retry"}
     assert response.headers["retry-after"] == "2"
+
+
+def test_database_driver_error_that_escaped_sqlalchemy_is_also_503():
+    response = _get("/__driver_down")
+    assert response.status_code == 503
+    assert response.json() == {"error": "Service temporarily unavailable, please retry"}
