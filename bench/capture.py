@@ -54,14 +54,14 @@ def normalise(sql: str) -> str:
 
 
 @contextmanager
-def capturing(engine: Any) -> Iterator[list[Captured]]:
-    """Every statement and transaction boundary the engine sends to the server, in order."""
+def capturing(*engines: Any) -> Iterator[list[Captured]]:
+    """Every statement and transaction boundary the engines send to the server, in order."""
     sent: list[Captured] = []
 
     # An autocommit connection (the app's reads) sends neither BEGIN nor COMMIT to the server,
     # although SQLAlchemy still reports its begin.
     def sent_to_server(conn: Any) -> bool:
-        return bool(conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT")
+        return not getattr(conn.connection.dbapi_connection, "autocommit", False)
 
     def on_begin(conn: Any) -> None:
         if sent_to_server(conn):
@@ -76,24 +76,26 @@ def capturing(engine: Any) -> Iterator[list[Captured]]:
         sent.append(Captured(statement, dict(params or {})))
 
     listeners = (("begin", on_begin), ("commit", on_commit), ("before_cursor_execute", on_statement))
-    for name, listener in listeners:
-        event.listen(engine, name, listener)
+    for engine in engines:
+        for name, listener in listeners:
+            event.listen(engine, name, listener)
     try:
         yield sent
     finally:
-        for name, listener in listeners:
-            event.remove(engine, name, listener)
+        for engine in engines:
+            for name, listener in listeners:
+                event.remove(engine, name, listener)
 
 
 def booking_round_trips(*, user_id: int, event_id: int) -> list[Captured]:
     """Book `event_id` as `user_id` through the app, as `POST /bookings` does: the Bearer
     dependency's user look-up, then the booking service's transaction."""
-    from crm_booking.db import get_engine
+    from crm_booking.db import get_engine, get_read_engine
     from crm_booking.models import User
     from crm_booking.services import auth, booking
 
     token = auth.issue_access_token(User(id=user_id, email="", name="", role="user"))
-    with capturing(get_engine()) as sent:
+    with capturing(get_engine(), get_read_engine()) as sent:
         user = auth.user_from_access_token(token)
         booking.create_booking(user_id=user.id, event_id=event_id)  # type: ignore[arg-type]
     return sent

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import event
 
 from crm_booking import clock
-from crm_booking.db import get_engine
+from crm_booking.db import get_engine, get_read_engine
 from crm_booking.models import Role
 from crm_booking.services import auth, booking, events
 from crm_booking.services.events import EventInput
@@ -27,11 +27,14 @@ def counted() -> Iterator[list[str]]:
         if statement.strip().upper() != "SELECT 1":
             statements.append(statement)
 
-    event.listen(get_engine(), "before_cursor_execute", record)
+    engines = (get_engine(), get_read_engine())  # reads have a pool of their own
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", record)
     try:
         yield statements
     finally:
-        event.remove(get_engine(), "before_cursor_execute", record)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", record)
 
 
 def _event(facilitator_id: int, *, price: float = 0, seats: int = 50) -> int:
