@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import reflex as rx
+from reflex.vars.base import Var
 
 from crm_booking.components.feedback import error_message, success_message
 from crm_booking.components.fields import text_field
@@ -32,6 +33,18 @@ def _google_button() -> rx.Component:
     )
 
 
+def _keeping_next(path: str) -> Var:
+    """`path` with this page's own `next`, read from the address bar by the browser rather than
+    from the page's state: a person (or a script) who follows the link before the state has
+    arrived over the websocket still goes on to where they were going. The page it leads to
+    checks `next` (`safe_next`) as it checks any other; pre-rendered, it is the plain path."""
+    return Var(_js_expr=(
+        f'(typeof window === "undefined" ? "{path}" : ((next) => next'
+        f' ? "{path}?next=" + encodeURIComponent(next).replace(/%2F/g, "/") : "{path}")'
+        '(new URLSearchParams(window.location.search).get("next")))'
+    ), _var_type=str)
+
+
 def _card(*children: rx.Component) -> rx.Component:
     return rx.card(rx.vstack(*children, spacing="4", width="100%"), max_width="28rem",
                    width="100%")
@@ -57,7 +70,7 @@ def login_page() -> rx.Component:
                 ),
                 on_submit=S.sign_in, width="100%",
             ),
-            rx.text("New here? ", rx.link("Create an account", href=S.signup_href), size="2"),
+            rx.text("New here? ", rx.link("Create an account", href=_keeping_next("/signup")), size="2"),
         ),
     )
 
@@ -83,7 +96,7 @@ def signup_page() -> rx.Component:
                 ),
                 on_submit=S.sign_up, width="100%",
             ),
-            rx.text("Already have an account? ", rx.link("Sign in", href=S.login_href), size="2"),
+            rx.text("Already have an account? ", rx.link("Sign in", href=_keeping_next("/login")), size="2"),
         ),
     )
 

@@ -45,14 +45,6 @@ class LoginState(rx.State):
         """The Google endpoint is outside the UI, so the whole page goes there."""
         return full_page_redirect(self.google_href)
 
-    @rx.var
-    def signup_href(self) -> str:
-        return f"/signup?next={quote(self.next_path, safe='/')}"
-
-    @rx.var
-    def login_href(self) -> str:
-        return f"/login?next={quote(self.next_path, safe='/')}"
-
     def _clear(self) -> None:
         self.error = self.email_error = self.password_error = self.name_error = ""
 
