@@ -90,12 +90,12 @@ def capturing(*engines: Any) -> Iterator[list[Captured]]:
 def booking_round_trips(*, user_id: int, event_id: int) -> list[Captured]:
     """Book `event_id` as `user_id` through the app, as `POST /bookings` does: the Bearer
     dependency's user look-up, then the booking service's transaction."""
-    from crm_booking.db import get_engine, get_read_engine
+    from crm_booking.db import all_engines
     from crm_booking.models import User
     from crm_booking.services import auth, booking
 
     token = auth.issue_access_token(User(id=user_id, email="", name="", role="user"))
-    with capturing(get_engine(), get_read_engine()) as sent:
+    with capturing(*all_engines()) as sent:
         user = auth.user_from_access_token(token)
         booking.create_booking(user_id=user.id, event_id=event_id)  # type: ignore[arg-type]
     return sent
@@ -273,9 +273,10 @@ def _capture_into(path: Path) -> None:
         sent = booking_round_trips(user_id=ids["uid"], event_id=ids["eid"])
         Replay.from_capture(sent, ids).save(path)
     finally:
-        from crm_booking.db import get_engine
+        from crm_booking.db import all_engines
 
-        get_engine().dispose()
+        for engine in all_engines():
+            engine.dispose()
         dbsetup.drop_database(database)
 
 

@@ -111,13 +111,17 @@ def _ping_idle_connections(engine: Engine) -> None:
             raise sa.exc.DisconnectionError() from exc
 
 
-@lru_cache
 def get_engine() -> Engine:
     return engine_for(get_settings().DATABASE_URL)
 
 
 def get_read_engine() -> Engine:
     return read_engine_for(get_settings().DATABASE_URL)
+
+
+def all_engines() -> tuple[Engine, ...]:
+    """Each engine the app uses, once (on SQLite reads share the one engine)."""
+    return tuple(dict.fromkeys((get_engine(), get_read_engine())))
 
 
 def is_sqlite() -> bool:
@@ -163,7 +167,7 @@ def write_generation() -> int:
 def read_session() -> Iterator[Session]:
     """Reads outside a transaction on PostgreSQL (autocommit: each statement is its own snapshot,
     as it already was under READ COMMITTED). Only reads belong here: nothing is rolled back."""
-    if is_sqlite_url(get_settings().DATABASE_URL):
+    if is_sqlite():
         with transaction(write=False) as session:
             yield session
         return

@@ -51,10 +51,10 @@ os.environ.setdefault("JOBS_ENABLED", "false")
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if _OWNED_DB:
-        from crm_booking.db import get_engine, get_read_engine
+        from crm_booking.db import all_engines
 
-        get_engine().dispose()
-        get_read_engine().dispose()
+        for engine in all_engines():
+            engine.dispose()
         _drop_database(_OWNED_DB)
 
 

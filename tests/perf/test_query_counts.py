@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import event
 
 from crm_booking import clock
-from crm_booking.db import get_engine, get_read_engine
+from crm_booking.db import all_engines
 from crm_booking.models import Role
 from crm_booking.services import auth, booking, events
 from crm_booking.services.events import EventInput
@@ -27,7 +27,7 @@ def counted() -> Iterator[list[str]]:
         if statement.strip().upper() != "SELECT 1":
             statements.append(statement)
 
-    engines = (get_engine(), get_read_engine())  # reads have a pool of their own
+    engines = all_engines()  # reads have a pool of their own
     for engine in engines:
         event.listen(engine, "before_cursor_execute", record)
     try:

@@ -26,7 +26,7 @@ def _terminate(backend_pid: int, database_url: str) -> None:
 
 def _checked_out() -> int:
     return sum(engine.pool.checkedout()  # type: ignore[attr-defined]
-               for engine in (db.get_engine(), db.get_read_engine()))
+               for engine in db.all_engines())
 
 
 @pytest.mark.parametrize("session_factory", ["read_session", "transaction"])
