@@ -364,8 +364,8 @@ def test_main_journey_over_https_through_the_proxy(topology: Topology, proxy: ht
         # Sign up (from the Book button).
         page.get_by_role("button", name="Book").click()
         expect(page).to_have_url(re.compile(r"/app/login\?next=/events/\d+"))
-        # The page's on_load carries `next` into the "Create an account" link: clicked before
-        # it ran, the link still pointed at /signup?next=/ (a CI run ended on the home page).
+        # The "Create an account" link carries `next` whether or not the page's state has
+        # arrived (tests/browser/test_sign_in_links.py); the journey still acts on settled pages.
         wait_ready(page)
         page.get_by_role("link", name="Create an account").click()
         expect(page).to_have_url(re.compile(r"/app/signup\?next=/events/\d+"))
