@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -34,6 +34,13 @@ async def bearer_token(
 
 def current_user(token: Annotated[str, Depends(bearer_token)]) -> User:
     return auth.user_from_access_token(token)
+
+
+async def access_claims(token: Annotated[str, Depends(bearer_token)]) -> dict[str, Any]:
+    """A valid access token's claims, decoded on the event loop (no database): for an endpoint
+    whose service reads the user row anyway and checks the holder there
+    (`auth.check_token_holder`), as creating a booking does."""
+    return auth.access_claims(token)
 
 
 def bearer_or_web_session_user(
@@ -69,6 +76,7 @@ CurrentUser = Annotated[User, Depends(current_user)]
 ViewerId = Annotated[int | None, Depends(optional_viewer_id)]
 DownloadUser = Annotated[User, Depends(bearer_or_web_session_user)]
 BearerToken = Annotated[str, Depends(bearer_token)]
+AccessClaims = Annotated[dict[str, Any], Depends(access_claims)]
 
 
 async def client_ip(request: Request) -> str:

@@ -198,12 +198,17 @@ def decode_token(token: str, *, expected_type: str) -> dict[str, Any]:
     return claims
 
 
-def _active_user(session: Session, claims: dict[str, Any]) -> User:
+def subject_of(claims: dict[str, Any]) -> int:
+    """The user id a decoded token speaks for."""
     try:
-        user_id = int(claims["sub"])
+        return int(claims["sub"])
     except (TypeError, ValueError) as exc:
         raise Unauthorized() from exc
-    user = session.get(User, user_id)
+
+
+def check_token_holder(user: User | None, claims: dict[str, Any]) -> User:
+    """The token's subject as read from the database: still there, active, and not signed out
+    everywhere since the token was issued."""
     if user is None or not user.is_active:
         raise Unauthorized()
     if user.tokens_valid_after is not None and claims["iat"] < clock.as_utc(
@@ -213,8 +218,18 @@ def _active_user(session: Session, claims: dict[str, Any]) -> User:
     return user
 
 
+def _active_user(session: Session, claims: dict[str, Any]) -> User:
+    return check_token_holder(session.get(User, subject_of(claims)), claims)
+
+
+def access_claims(token: str) -> dict[str, Any]:
+    """A valid, unexpired access token's claims; no database read (the holder is checked by
+    `check_token_holder` where the user row is read)."""
+    return decode_token(token, expected_type=ACCESS)
+
+
 def user_from_access_token(token: str) -> User:
-    claims = decode_token(token, expected_type=ACCESS)
+    claims = access_claims(token)
     with read_session() as session:
         return _active_user(session, claims)
 

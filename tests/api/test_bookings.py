@@ -208,3 +208,35 @@ def test_a_lapsed_hold_gives_its_seat_to_the_next_attendee(api, clock_file):
     assert late.status_code == 201, late.text
     assert api.get(f"/bookings/{held['id']}", headers=holder.headers).json()["cancellation_reason"] == "hold_expired"
     assert api.get(f"/events/{event['id']}").json()["current_participants"] == 1
+
+
+def test_booking_with_a_token_whose_holder_is_gone_is_refused_and_takes_no_seat(api):
+    """POST /bookings checks the token's holder inside the booking transaction (the hot path
+    reads the attendee row there anyway): a signed-out-everywhere, deactivated or unknown
+    holder still answers the documented 401, before anything about the event, and no seat."""
+    import time
+
+    import jwt
+
+    from crm_booking.db import transaction
+    from crm_booking.models import User
+    from crm_booking.settings import get_settings
+
+    facilitator = new_facilitator(api)
+    event = create_event(api, facilitator, max_participants=5)
+    signed_out, deactivated = new_attendee(api), new_attendee(api)
+    assert api.post("/auth/logout-all", headers=signed_out.headers).status_code == 200
+    with transaction() as session:
+        user = session.get(User, deactivated.id)
+        user.is_active = False
+        session.add(user)
+    now = int(time.time())
+    unknown = jwt.encode({"sub": "2000000000", "type": "access", "jti": "unknown-holder", "iat": now,
+                          "exp": now + 600}, get_settings().JWT_SECRET_KEY, algorithm="HS256")
+    for headers in (signed_out.headers, deactivated.headers, {"Authorization": f"Bearer {unknown}"}):
+        for event_id in (event["id"], 2_000_000_000):  # an existing and a missing event
+            refused = api.post("/bookings", json={"event_id": event_id}, headers=headers)
+            assert refused.status_code == 401, refused.text
+            assert refused.json() == {"error": "Invalid or expired token"}
+    assert api.get(f"/events/{event['id']}").json()["current_participants"] == 0
+    assert book(api, new_attendee(api), event["id"]).status_code == 201  # a live token books
