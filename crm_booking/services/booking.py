@@ -71,11 +71,18 @@ def _seat_freed(session: Session, event_id: int) -> None:
 _EVENTS: sa.Table = Event.__table__  # type: ignore[attr-defined]
 
 
-def _open_for_booking(now: datetime) -> Any:
-    return sa.and_(
-        _EVENTS.c.is_active.is_(True), _EVENTS.c.cancelled_at.is_(None),
-        _EVENTS.c.deleted_at.is_(None), _EVENTS.c.start_at > now,
-    )
+# Built once, with the event and the time as bound parameters (see _ATTENDEE_AND_EVENT).
+_TAKE_SEAT = (
+    sa.update(_EVENTS)
+    .where(_EVENTS.c.id == sa.bindparam("event_id"),
+           _EVENTS.c.seats_taken < _EVENTS.c.max_participants,
+           # Open for booking: active, not cancelled or deleted, not started.
+           _EVENTS.c.is_active.is_(True), _EVENTS.c.cancelled_at.is_(None),
+           _EVENTS.c.deleted_at.is_(None),
+           _EVENTS.c.start_at > sa.bindparam("now", type_=_EVENTS.c.start_at.type))
+    .values(seats_taken=_EVENTS.c.seats_taken + 1)
+    .returning(_EVENTS.c.seats_taken)
+)
 
 
 def _take_seat(session: Session, event: Event) -> bool:
@@ -86,12 +93,7 @@ def _take_seat(session: Session, event: Event) -> bool:
     on the hot path, bench/README.md); the new count is written back into `event` so the
     object stays true."""
     seats = session.connection().execute(
-        sa.update(_EVENTS)
-        .where(_EVENTS.c.id == event.id, _EVENTS.c.seats_taken < _EVENTS.c.max_participants,
-               _open_for_booking(clock.now()))
-        .values(seats_taken=_EVENTS.c.seats_taken + 1)
-        .returning(_EVENTS.c.seats_taken)
-    ).scalar()
+        _TAKE_SEAT, {"event_id": event.id, "now": clock.now()}).scalar()
     if seats is None:
         return False
     set_committed_value(event, "seats_taken", seats)
@@ -275,17 +277,23 @@ def create_in(session: Session, *, user_id: int, event_id: int) -> BookingRow:
 _ATTENDEE = aliased(User, name="attendee")
 
 
+# Built once with bound parameters, like the seat UPDATE: building the expression per call
+# (and SQLAlchemy's cache key of it) was a tenth of the booking's CPU (bench/README.md).
+_ATTENDEE_AND_EVENT = (
+    select(Event, User, _ATTENDEE)
+    .join(User, col(User.id) == Event.facilitator_id)
+    .outerjoin(_ATTENDEE, col(_ATTENDEE.id) == sa.bindparam("user_id"))
+    .where(Event.id == sa.bindparam("event_id"))
+)
+
+
 def _attendee_and_event(session: Session, user_id: int,
                         event_id: int) -> tuple[User | None, Event | None, User | None]:
     """The attendee, the event and its facilitator (the notification needs them) in one
     statement: one database round trip fewer per booking (bench/README.md). The caller keeps
     the facilitator referenced: the session's identity map holds objects only weakly."""
-    found = session.exec(
-        select(Event, User, _ATTENDEE)
-        .join(User, col(User.id) == Event.facilitator_id)
-        .outerjoin(_ATTENDEE, col(_ATTENDEE.id) == user_id)
-        .where(Event.id == event_id)
-    ).first()
+    found = session.exec(_ATTENDEE_AND_EVENT,  # type: ignore[call-overload]
+                         params={"user_id": user_id, "event_id": event_id}).first()
     if found is None:  # no such event; the attendee is looked up for the right error
         return session.get(User, user_id), None, None
     return found[2], found[0], found[1]
