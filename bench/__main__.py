@@ -27,6 +27,8 @@ SMALL_EVENTS = 20
 BOOKING_CLIENTS = (8, 32, 64)
 PGBENCH_CLIENTS = (1, 4, 16, 32)
 WEB_SESSIONS = (1, 10, 50, 200)
+PACED_SESSIONS = 50
+CLICK_EVERY = 1.0  # seconds between one person's clicks: a brisk browser, not a stress loop
 
 
 class Bench:
@@ -154,6 +156,7 @@ class Bench:
             for sessions in WEB_SESSIONS:
                 self.results.web[sessions] = web_sessions.browse(app.base_url, sessions=sessions,
                                                                  seconds=self.seconds)
+            self.results.web_paced = self.paced_sessions(app.base_url, web_sessions.HOME)
             self.results.oversell_pg = scenarios.oversell(
                 app.base_url, database.url, self.tokens, facilitator_id=database.facilitator_ids[0])
         report.say("app, 2 workers done (scale-out, web sessions, oversell)")
@@ -162,9 +165,16 @@ class Bench:
             for sessions in WEB_SESSIONS:
                 self.results.web_bare[sessions] = web_sessions.browse(
                     bare.base_url, sessions=sessions, seconds=self.seconds, home=web_sessions.BARE_HOME)
+            self.results.web_bare_paced = self.paced_sessions(bare.base_url, web_sessions.BARE_HOME)
         finally:
             bare.stop()
         report.say("bare Reflex app done")
+
+    def paced_sessions(self, base_url: str, home: str) -> web_sessions.WebResult:
+        """People rather than a stress loop: each clicks once every CLICK_EVERY seconds, for
+        long enough that the p99 rests on a few hundred round trips."""
+        return web_sessions.browse(base_url, sessions=PACED_SESSIONS, home=home, pace=CLICK_EVERY,
+                                   seconds=max(self.seconds, 8.0))
 
     def sqlite_oversell(self, crm: servers.Server) -> None:
         from bench import sqlite_setup

@@ -35,6 +35,8 @@ class Results:
     web_bare: dict[int, WebResult] = field(default_factory=dict)
     notifications: tuple[LatencyResult, Measurement] | None = None
     web: dict[int, WebResult] = field(default_factory=dict)
+    web_paced: WebResult | None = None  # 50 sessions, each clicking once a second
+    web_bare_paced: WebResult | None = None
     oversell_pg: OversellResult | None = None
     oversell_sqlite: OversellResult | None = None
     growth: dict[str, tuple[Measurement, Measurement]] = field(default_factory=dict)
@@ -235,7 +237,22 @@ def _web(r: Results) -> list[str]:
                       if bare else "- | - | -")
         lines.append(f"| {sessions} | {w.events_per_second:.0f} | {_ms(w.p50_ms)} | {_ms(w.p95_ms)} | "
                      f"{_ms(w.p99_ms)} | {_ms(w.load_p50_ms)} | {w.failures} | {bare_cells} |")
-    return [*lines, ""]
+    return [*lines, "", *_web_paced(r)]
+
+
+def _web_paced(r: Results) -> list[str]:
+    w, bare = r.web_paced, r.web_bare_paced
+    if w is None:
+        return []
+    bare_cells = f"{_ms(bare.p50_ms)} | {_ms(bare.p99_ms)}" if bare else "- | -"
+    return ["The table above is a stress loop: every session clicks again the moment its answer "
+            "arrives, so its round trip is the queue of all the others' clicks. Paced like people "
+            "(each session clicks once a second, starting at a random moment):", "",
+            "| sessions | events/s | round trip p50 | p95 | p99 ms | failed sessions "
+            "| bare Reflex p50 | bare p99 ms |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|",
+            f"| {w.sessions} | {w.events_per_second:.0f} | {_ms(w.p50_ms)} | {_ms(w.p95_ms)} | "
+            f"{_ms(w.p99_ms)} | {w.failures} | {bare_cells} |", ""]
 
 
 def _goals(r: Results) -> list[str]:
@@ -283,10 +300,16 @@ def _correctness_goals(r: Results) -> list[str]:
 
 def _web_goals(r: Results) -> list[str]:
     goals = []
+    if r.web_paced is not None:
+        w = r.web_paced
+        goals.append(f"- 50 web sessions, round trip p99 < 250 ms, people (one click a second "
+                     f"each): {_ms(w.p99_ms)} ms {_verdict(w.p99_ms < 250 and w.failures == 0)}")
     if 50 in r.web:
         p99 = r.web[50].p99_ms
-        goals.append(f"- 50 web sessions, round trip p99 < 250 ms: {_ms(p99)} ms "
-                     f"{_verdict(p99 is not None and p99 < 250)}")
+        bare = r.web_bare.get(50)
+        goals.append(f"- 50 web sessions, round trip p99 < 250 ms, stress loop (back-to-back "
+                     f"clicks): {_ms(p99)} ms {_verdict(p99 is not None and p99 < 250)}"
+                     + (f" (bare Reflex {_ms(bare.p99_ms)} ms)" if bare else ""))
     if 200 in r.web:
         w = r.web[200]
         ok = w.load_p50_ms is not None and w.load_p50_ms < 1500 and w.failures == 0

@@ -7,12 +7,14 @@ the protocol the compiled frontend speaks (see reflex's web/utils/state.js):
 
 A session "browses" the home page: it loads (hydrate + on_load: the events list from the
 database) and then switches the event-type filter, each a round trip measured until the
-home page's state delta arrives.
+home page's state delta arrives. Back to back (a stress loop) or paced like a person who
+clicks every so often (`pace`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import random
 import statistics
 import time
 import uuid
@@ -101,16 +103,23 @@ class BrowserSession:
         await self.client.disconnect()
 
 
-async def _browse(base_url: str, seconds: float, stats: SessionStats, home: str) -> None:
+async def _browse(base_url: str, seconds: float, stats: SessionStats, home: str,
+                  pace: float) -> None:
     session = BrowserSession(base_url, home)
     try:
         stats.first_load = await session.open_home_page()
         # Each session browses for `seconds` once its page has loaded: under a crowd the load
         # alone can take longer than a fixed window, which then measured no round trip at all.
         stop_at = time.monotonic() + seconds
+        # Paced: a person clicks every `pace` seconds (the first at a random moment of the
+        # first interval, so a crowd does not click in step); unpaced: the next click as soon
+        # as the last answer arrived (a stress loop, no person clicks like that).
+        next_click = time.monotonic() + random.uniform(0, pace)
         turn = 0
         while time.monotonic() < stop_at:
+            await asyncio.sleep(max(0.0, next_click - time.monotonic()))
             stats.round_trips.append(await session.filter_by(FILTERS[turn % len(FILTERS)]))
+            next_click += pace
             turn += 1
     except (TimeoutError, socketio.exceptions.SocketIOError, OSError):
         stats.failures += 1
@@ -137,10 +146,10 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
-async def _run(base_url: str, sessions: int, seconds: float, home: str) -> WebResult:
+async def _run(base_url: str, sessions: int, seconds: float, home: str, pace: float) -> WebResult:
     all_stats = [SessionStats() for _ in range(sessions)]
     started = time.monotonic()
-    await asyncio.gather(*(_browse(base_url, seconds, stats, home) for stats in all_stats))
+    await asyncio.gather(*(_browse(base_url, seconds, stats, home, pace) for stats in all_stats))
     elapsed = time.monotonic() - started
     trips = [t for s in all_stats for t in s.round_trips]
     loads = [s.first_load for s in all_stats if s.first_load is not None]
@@ -150,5 +159,6 @@ async def _run(base_url: str, sessions: int, seconds: float, home: str) -> WebRe
                      sum(s.failures for s in all_stats))
 
 
-def browse(base_url: str, *, sessions: int, seconds: float, home: str = HOME) -> WebResult:
-    return asyncio.run(_run(base_url, sessions, seconds, home))
+def browse(base_url: str, *, sessions: int, seconds: float, home: str = HOME,
+           pace: float = 0.0) -> WebResult:
+    return asyncio.run(_run(base_url, sessions, seconds, home, pace))
