@@ -83,8 +83,9 @@ async def _book(connection: asyncpg.Connection, user_id: int, event_id: int) -> 
             await connection.execute(step["sql"])
             continue
         rows = await connection.fetch(step["sql"], *replay.bind(step["args"], values))
-        if step["sql"].lstrip().startswith("SELECT users") and not rows:
-            return _error(401, "Unauthorized")
+        if step["sql"].lstrip().startswith("SELECT") and not rows:  # no such event
+            await connection.execute("ROLLBACK")
+            return _error(404, "Event not found")
         if step.get("returns_booking_id"):
             values["bid"] = rows[0][0]
         if step["sql"].lstrip().upper().startswith("UPDATE EVENTS") and not rows:

@@ -109,7 +109,8 @@ def _best_pgbench(r: Results) -> float:
 def _baselines(r: Results) -> list[str]:
     lines = ["## Baselines", "",
              f"pgbench, the app's booking round trips as captured from its engine in this run "
-             f"({r.booking_round_trips}: the token's user read, BEGIN, the statements, COMMIT; "
+             f"({r.booking_round_trips}: BEGIN, the statements, the token's holder read with the event, "
+             "COMMIT; "
              "bench/pgbench_booking.sql), free hot event:", "",
              "| clients | tx/s | avg latency ms |", "|---:|---:|---:|"]
     for clients, m in sorted(r.pgbench_booking.items()):

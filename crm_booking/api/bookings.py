@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from crm_booking.api import schemas
 from crm_booking.api.deps import AccessClaims, CurrentUser
-from crm_booking.services import auth, booking, payment, views
+from crm_booking.services import booking, payment, views
 
 router = APIRouter(prefix="/bookings", tags=["bookings"])
 
@@ -19,8 +19,8 @@ PaymentStatus = schemas.Literal["pending", "completed", "failed", "refunded"]
 @router.post("", status_code=201, response_model=schemas.BookingCreatedResponse)
 def create_booking(body: schemas.BookingCreateRequest, claims: AccessClaims) -> dict:  # type: ignore[type-arg]
     # The token's holder is checked inside the booking's own transaction (the hot path).
-    row = booking.create_booking(user_id=auth.subject_of(claims), event_id=body.event_id,
-                                 notes=body.notes, pass_id=body.pass_id, token_claims=claims)
+    row = booking.book_as_token_holder(claims, event_id=body.event_id, notes=body.notes,
+                                       pass_id=body.pass_id)
     checkout = payment.start_checkout(row.booking)
     return {
         "message": "Booking created successfully",

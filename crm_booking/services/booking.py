@@ -266,6 +266,13 @@ def create_booking(*, user_id: int, event_id: int, notes: str | None = None,
     return row
 
 
+def book_as_token_holder(claims: dict[str, Any], *, event_id: int, notes: str | None = None,
+                         pass_id: int | None = None) -> BookingRow:
+    """POST /bookings: the attendee is the holder of the (decoded, unexpired) access token."""
+    return create_booking(user_id=auth.subject_of(claims), event_id=event_id, notes=notes,
+                          pass_id=pass_id, token_claims=claims)
+
+
 def create_in(session: Session, *, user_id: int, event_id: int) -> BookingRow:
     """A booking inside the caller's transaction (an accepted waitlist offer), with the usual
     hold for a paid event."""
