@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     # (closed again on return). Each worker can hold DB_POOL_SIZE + DB_MAX_OVERFLOW at once.
     DB_POOL_SIZE: int = Field(default=20, ge=1)
     DB_MAX_OVERFLOW: int = Field(default=10, ge=0)
+    # Bookings of one event a worker runs in database transactions at once; the rest wait their
+    # turn on the event loop (crm_booking/api/event_turns.py). They all queue on the event's row.
+    EVENT_BOOKING_CONCURRENCY: int = Field(default=4, ge=1)
     JWT_SECRET_KEY: str = DEV_JWT_SECRET
     ACCESS_TOKEN_HOURS: int = 24
     REFRESH_TOKEN_DAYS: int = 30

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from starlette.concurrency import run_in_threadpool
 
-from crm_booking.api import schemas
+from crm_booking.api import event_turns, schemas
 from crm_booking.api.deps import AccessClaims, CurrentUser
 from crm_booking.services import booking, payment, views
 
@@ -17,11 +19,16 @@ PaymentStatus = schemas.Literal["pending", "completed", "failed", "refunded"]
 
 
 @router.post("", status_code=201, response_model=schemas.BookingCreatedResponse)
-def create_booking(body: schemas.BookingCreateRequest, claims: AccessClaims) -> dict:  # type: ignore[type-arg]
-    # The token's holder is checked inside the booking's own transaction (the hot path).
-    row = booking.book_as_token_holder(claims, event_id=body.event_id, notes=body.notes,
-                                       pass_id=body.pass_id)
-    checkout = payment.start_checkout(row.booking)
+async def create_booking(body: schemas.BookingCreateRequest, claims: AccessClaims) -> dict:  # type: ignore[type-arg]
+    # The token's holder is checked inside the booking's own transaction (the hot path), which
+    # waits for its event's turn (a crowd on one event queues here, not on the row lock).
+    row = await event_turns.in_turn(body.event_id, partial(
+        booking.book_as_token_holder, claims, event_id=body.event_id, notes=body.notes,
+        pass_id=body.pass_id))
+    # An order from the payment gateway (a network call) only when there is something to pay:
+    # on the thread pool, outside the event's turn.
+    checkout = (await run_in_threadpool(payment.start_checkout, row.booking)
+                if payment.needs_payment(row.booking) else payment.start_checkout(row.booking))
     return {
         "message": "Booking created successfully",
         "booking": views.booking_created(checkout.booking, row.event, row.user),

@@ -14,12 +14,14 @@ from typing import Any
 import httpx
 import pytest
 
+from crm_booking.settings import Settings
 from tests.fakes.razorpay_server import FakeRazorpay
 from tests.payments.conftest import TIMEOUT_SECONDS, App, start_app
 from tests.support.api import Account
 from tests.support.pauses import Barrier
 
 REACH_SECONDS = 30
+METRICS_TOKEN = "interleavings-metrics-token"
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +35,8 @@ def barrier() -> Iterator[Barrier]:
 def paused_app(tmp_path_factory: pytest.TempPathFactory, fake_razorpay: FakeRazorpay,
                barrier: Barrier) -> Iterator[App]:
     yield from start_app(tmp_path_factory, "booking-app-interleavings", fake_razorpay.env(
-        RAZORPAY_TIMEOUT_SECONDS=str(TIMEOUT_SECONDS), CRM_BOOKING_PAUSE_ADDRESS=barrier.address))
+        RAZORPAY_TIMEOUT_SECONDS=str(TIMEOUT_SECONDS), CRM_BOOKING_PAUSE_ADDRESS=barrier.address,
+        METRICS_TOKEN=METRICS_TOKEN))
 
 
 @pytest.fixture
@@ -234,3 +237,37 @@ def test_payment_failure_and_event_cancel_do_not_deadlock(
     assert (stored["status"], stored["payment_status"], stored["cancellation_reason"]) == (
         "cancelled", "failed", "event_cancelled")
     assert _seats(app, event["id"]) == 0
+
+
+def _waiting_turn(app: App) -> float:
+    metrics = httpx.get(f"{app.url}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+    assert metrics.status_code == 200, metrics.text
+    [line] = [line for line in metrics.text.splitlines()
+              if line.startswith("crm_booking_bookings_waiting_turn ")]
+    return float(line.split()[-1])
+
+
+def test_a_crowd_on_one_event_takes_turns_and_other_events_do_not_wait(
+        paused_app: App, barrier: Barrier):
+    """At most EVENT_BOOKING_CONCURRENCY bookings of one event are inside a transaction at once
+    in a worker; the rest of the crowd waits for its turn outside the database (a gauge in
+    /metrics counts them), and a booking of another event goes straight in. When the held
+    transactions finish, everyone in the crowd gets a seat."""
+    app = paused_app
+    turns = Settings.model_fields["EVENT_BOOKING_CONCURRENCY"].default
+    facilitator = app.facilitator()
+    hot, other = app.event(facilitator, max_participants=20), app.event(facilitator, max_participants=5)
+    crowd_people = [app.attendee() for _ in range(turns + 2)]
+    with ThreadPoolExecutor(max_workers=turns + 3) as pool:
+        with barrier.hold_every("create_booking.checked") as inside:
+            crowd = [pool.submit(_post, app, "/bookings", person, {"event_id": hot["id"]})
+                     for person in crowd_people]
+            assert inside.wait_for(turns, REACH_SECONDS)
+            app.wait_for(lambda: _waiting_turn(app) == 2, timeout=REACH_SECONDS)
+            elsewhere = pool.submit(_post, app, "/bookings", app.attendee(), {"event_id": other["id"]})
+            assert inside.wait_for(turns + 1, REACH_SECONDS), "another event's booking queued"
+            assert (inside.arrived, _waiting_turn(app)) == (turns + 1, 2)
+        answers = [future.result() for future in [*crowd, elsewhere]]
+    assert [answer.status_code for answer in answers] == [201] * (turns + 3), answers
+    assert (_seats(app, hot["id"]), _seats(app, other["id"])) == (turns + 2, 1)
+    assert _waiting_turn(app) == 0

@@ -23,9 +23,24 @@ class Held:
     release: threading.Event = field(default_factory=threading.Event)
 
 
+@dataclass
+class HeldEvery:
+    """Every request that reaches `name` while armed is held; `arrived` counts them."""
+
+    name: str
+    arrived: int = 0
+    changed: threading.Condition = field(default_factory=threading.Condition)
+    release: threading.Event = field(default_factory=threading.Event)
+
+    def wait_for(self, count: int, timeout: float) -> bool:
+        with self.changed:
+            return self.changed.wait_for(lambda: self.arrived >= count, timeout)
+
+
 class Barrier:
     def __init__(self) -> None:
         self._armed: dict[str, Held] = {}
+        self._every: dict[str, HeldEvery] = {}
         self._lock = threading.Lock()
         barrier = self
 
@@ -34,9 +49,15 @@ class Barrier:
                 name = self.rfile.readline().decode().strip()
                 with barrier._lock:
                     held = barrier._armed.pop(name, None)  # each arming holds one request
+                    every = barrier._every.get(name)
                 if held is not None:
                     held.reached.set()
                     held.release.wait(120)
+                elif every is not None:
+                    with every.changed:
+                        every.arrived += 1
+                        every.changed.notify_all()
+                    every.release.wait(120)
                 self.wfile.write(b"g")
 
         socketserver.ThreadingTCPServer.allow_reuse_address = True
@@ -57,6 +78,8 @@ class Barrier:
         with self._lock:
             for held in self._armed.values():
                 held.release.set()
+            for every in self._every.values():
+                every.release.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -73,3 +96,15 @@ class Barrier:
             held.release.set()
 
 
+
+    @contextmanager
+    def hold_every(self, name: str) -> Iterator[HeldEvery]:
+        every = HeldEvery(name)
+        with self._lock:
+            self._every[name] = every
+        try:
+            yield every
+        finally:
+            with self._lock:
+                self._every.pop(name, None)
+            every.release.set()
