@@ -12,8 +12,9 @@ from __future__ import annotations
 import socketserver
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -83,28 +84,21 @@ class Barrier:
         self._server.shutdown()
         self._server.server_close()
 
+    def hold(self, name: str) -> AbstractContextManager[Held]:
+        """The first request that reaches `name` is held until the block ends."""
+        return self._arming(self._armed, Held(name))
+
+    def hold_every(self, name: str) -> AbstractContextManager[HeldEvery]:
+        """Every request that reaches `name` is held until the block ends."""
+        return self._arming(self._every, HeldEvery(name))
+
     @contextmanager
-    def hold(self, name: str) -> Iterator[Held]:
-        held = Held(name)
+    def _arming(self, table: dict[str, Any], held: Held | HeldEvery) -> Iterator[Any]:
         with self._lock:
-            self._armed[name] = held
+            table[held.name] = held
         try:
             yield held
         finally:
             with self._lock:
-                self._armed.pop(name, None)
+                table.pop(held.name, None)
             held.release.set()
-
-
-
-    @contextmanager
-    def hold_every(self, name: str) -> Iterator[HeldEvery]:
-        every = HeldEvery(name)
-        with self._lock:
-            self._every[name] = every
-        try:
-            yield every
-        finally:
-            with self._lock:
-                self._every.pop(name, None)
-            every.release.set()
