@@ -40,17 +40,23 @@ class LoginState(rx.State):
     def google_href(self) -> str:
         return f"/auth/google?return_to={quote('/app' + self.next_path, safe='/')}"
 
+    def _next(self) -> str:
+        """Where the person was going, from the address this event was sent from (every event
+        carries it). Not `next_path`, which on_load sets: two CI runs signed in before the
+        page's on_load had been handled and were sent to the home page."""
+        return safe_next(query_parameter(self, "next") or "/")
+
     @rx.event
     def continue_with_google(self) -> EventSpec:
         """The Google endpoint is outside the UI, so the whole page goes there."""
-        return full_page_redirect(self.google_href)
+        return full_page_redirect(f"/auth/google?return_to={quote('/app' + self._next(), safe='/')}")
 
     def _clear(self) -> None:
         self.error = self.email_error = self.password_error = self.name_error = ""
 
     @rx.event
     async def load(self) -> AsyncIterator[EventSpec | None]:
-        self.next_path = safe_next(query_parameter(self, "next") or "/")
+        self.next_path = self._next()
         if len(self.prelogin) < 16:
             self.prelogin = secrets.token_urlsafe(24)
         self._clear()
@@ -68,7 +74,7 @@ class LoginState(rx.State):
         """Without a `next`, facilitators and admins start where their work is."""
         if not query_parameter(self, "next") and role in (Role.FACILITATOR, Role.ADMIN):
             return "/dashboard"
-        return self.next_path
+        return self._next()
 
     async def _enter(self, user_id: int, role: str = "") -> EventSpec:
         if len(self.prelogin) < 16:  # the page's load normally set it long before

@@ -40,3 +40,40 @@ def test_link_without_next_goes_to_the_plain_page(page: Page, ui_app: App) -> No
     page.goto("/app/login")
     page.locator("#main").get_by_role("link", name="Create an account").click()
     expect(page).to_have_url(re.compile(r"/app/signup(\?next=/)?$"))
+
+
+def test_signing_in_before_the_state_arrives_still_goes_where_the_person_was_going(
+        page: Page, ui_app: App) -> None:
+    """Two CI runs signed in right after the sign-in page loaded and landed on the home page,
+    not on `next` (the session ticket's redirect went to /app/): the sign-in was handled with the
+    `next_path` that the page's on_load sets still unset. The landing is now read from the
+    sign-in event's own address. Here every message from the server is held until after the
+    click; this machine did not reproduce CI's ordering with it (the test passed before the
+    change too), so it guards the behaviour rather than proving the race."""
+    from tests.browser.flows import facilitator
+
+    owner = facilitator(ui_app.client)
+    held: list[str | bytes] = []
+    holding = [True]
+
+    def delay_the_server(socket: WebSocketRoute) -> None:
+        server = socket.connect_to_server()
+
+        def from_server(message: str | bytes) -> None:
+            if holding[0]:
+                held.append(message)
+            else:
+                socket.send(message)
+
+        server.on_message(from_server)
+        delay_the_server.page_side = socket  # type: ignore[attr-defined]
+
+    page.route_web_socket(re.compile(r"/_event"), delay_the_server)
+    page.goto("/app/login?next=/profile")
+    page.get_by_label("Email").fill(owner.email)
+    page.get_by_label("Password").fill("password123")
+    page.get_by_role("button", name="Sign in").click()
+    holding[0] = False
+    for message in held:  # in order, then everything passes straight through
+        delay_the_server.page_side.send(message)  # type: ignore[attr-defined]
+    expect(page).to_have_url(re.compile(r"/app/profile/?$"), timeout=20_000)
