@@ -28,7 +28,6 @@ class LoginState(rx.State):
     # someone else's sign-in cannot sign this browser into their account.
     prelogin: str = rx.Cookie("", name=web_sessions.PRELOGIN_COOKIE, path="/", max_age=3600,
                               same_site="lax")
-    next_path: str = "/"
     error: str = ""
     notice: str = ""
     email_error: str = ""
@@ -36,14 +35,10 @@ class LoginState(rx.State):
     name_error: str = ""
     working: bool = False
 
-    @rx.var
-    def google_href(self) -> str:
-        return f"/auth/google?return_to={quote('/app' + self.next_path, safe='/')}"
-
     def _next(self) -> str:
         """Where the person was going, from the address this event was sent from (every event
-        carries it). Not `next_path`, which on_load sets: two CI runs signed in before the
-        page's on_load had been handled and were sent to the home page."""
+        carries it). Not a value the page's on_load stored: two CI runs signed in before that
+        on_load had been handled and were sent to the home page."""
         return safe_next(query_parameter(self, "next") or "/")
 
     @rx.event
@@ -56,7 +51,6 @@ class LoginState(rx.State):
 
     @rx.event
     async def load(self) -> AsyncIterator[EventSpec | None]:
-        self.next_path = self._next()
         if len(self.prelogin) < 16:
             self.prelogin = secrets.token_urlsafe(24)
         self._clear()

@@ -46,7 +46,7 @@ def test_signing_in_before_the_state_arrives_still_goes_where_the_person_was_goi
         page: Page, ui_app: App) -> None:
     """Two CI runs signed in right after the sign-in page loaded and landed on the home page,
     not on `next` (the session ticket's redirect went to /app/): the sign-in was handled with the
-    `next_path` that the page's on_load sets still unset. The landing is now read from the
+    where-to-go that the page's on_load stored still unset. The landing is now read from the
     sign-in event's own address. Here every message from the server is held until after the
     click; this machine did not reproduce CI's ordering with it (the test passed before the
     change too), so it guards the behaviour rather than proving the race."""
