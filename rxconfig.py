@@ -7,6 +7,11 @@ import reflex as rx
 from crm_booking.settings import get_settings
 
 _settings = get_settings()
+# With Redis (more than one worker), a worker keeps a page session's state in memory between
+# that session's events, holding its Redis lock, and writes it back when another worker asks
+# for it or the hold lapses: about half the CPU of each UI event (issue 19,
+# docs/decisions/benchmark.md). Only Reflex's Redis state manager reads it.
+os.environ.setdefault("REFLEX_OPLOCK_ENABLED", "true")
 _port = int(os.environ.get("BOOKING_PORT", "5000"))
 
 config = rx.Config(

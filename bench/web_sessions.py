@@ -1,7 +1,9 @@
 """Many browser sessions at once, over Reflex's own websocket (socket.io at /_event), speaking
 the protocol the compiled frontend speaks (see reflex's web/utils/state.js):
 
-* connect with `?token=<tab token>` and the hydrate event in the socket.io CONNECT packet;
+* connect with `?token=<tab token>` and the hydrate event in the socket.io CONNECT packet,
+  carrying the compiled page's state hashes and schema as the browser's first hydrate does
+  (the backend then sends only what differs from the defaults the page already holds);
 * the server answers with state deltas and events for the client to send back (on_load);
 * later events are `{token, name, payload, router_data}` emitted as "event".
 
@@ -14,11 +16,14 @@ clicks every so often (`pace`).
 from __future__ import annotations
 
 import asyncio
+import json
 import random
+import re
 import statistics
 import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -31,6 +36,21 @@ BARE_HOME = f"{ROOT}.bare_reflex___bare_reflex____home_state"  # bench/bare_refl
 ROUTER = {"pathname": "/", "asPath": "/"}
 NAMESPACE = "/_event"  # the frontend connects to ws://host/_event: path and namespace
 FILTERS = ("session", "workshop", "retreat", "")
+COMPILED_CONTEXT = Path(__file__).resolve().parent.parent / ".web" / "utils" / "context.jsx"
+
+
+def compiled_frontend_boot() -> tuple[list[str], str] | None:
+    """The app's compiled `initialStateHashes` and `stateSchema`, which the browser sends with
+    its first hydrate; None without a build (then the backend sends every state in full)."""
+    try:
+        source = COMPILED_CONTEXT.read_text()
+    except OSError:
+        return None
+    hashes = re.search(r"initialStateHashes = (\[.*?\])", source)
+    schema = re.search(r'stateSchema = "([0-9a-f]+)"', source)
+    if hashes is None or schema is None:
+        return None
+    return json.loads(hashes.group(1)), schema.group(1)
 
 
 @dataclass
@@ -42,9 +62,11 @@ class SessionStats:
 
 
 class BrowserSession:
-    def __init__(self, base_url: str, home: str = HOME) -> None:
+    def __init__(self, base_url: str, home: str = HOME,
+                 boot: tuple[list[str], str] | None = None) -> None:
         self.base_url = base_url
         self.home = home
+        self.boot = boot
         self.token = str(uuid.uuid4())
         self.client = socketio.AsyncClient(reconnection=False)
         self.updates: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
@@ -84,12 +106,16 @@ class BrowserSession:
 
     async def open_home_page(self, timeout: float = 30) -> float:
         started = time.perf_counter()
-        hydrate = {"token": self.token, "name": f"{ROOT}.hydrate_and_load", "payload": {},
+        payload: dict[str, Any] = {"hashes": self.boot[0]} if self.boot else {}
+        hydrate = {"token": self.token, "name": f"{ROOT}.hydrate_and_load", "payload": payload,
                    "router_data": self.router}
+        auth: dict[str, Any] = {"event": hydrate}
+        if self.boot:
+            auth["state_schema"] = self.boot[1]
         await self.client.connect(f"{self.base_url}?token={self.token}", transports=["websocket"],
                                   socketio_path="/_event",
                                   namespaces=[NAMESPACE],
-                                  auth={"event": hydrate}, wait_timeout=timeout)
+                                  auth=auth, wait_timeout=timeout)
         await self._until_home_delta(lambda home: home.get("loading_rx_state_") is False, timeout)
         return time.perf_counter() - started
 
@@ -105,7 +131,9 @@ class BrowserSession:
 
 async def _browse(base_url: str, seconds: float, stats: SessionStats, home: str,
                   pace: float) -> None:
-    session = BrowserSession(base_url, home)
+    # The bare app has no compiled page here, so its sessions hydrate without hashes (its one
+    # small state is sent in full either way).
+    session = BrowserSession(base_url, home, compiled_frontend_boot() if home == HOME else None)
     try:
         stats.first_load = await session.open_home_page()
         # Each session browses for `seconds` once its page has loaded: under a crowd the load

@@ -107,4 +107,4 @@ def page() -> rx.Component:
     )
 
 
-ON_LOAD = [SessionState.load, HomeState.load]
+ON_LOAD = [HomeState.load]

@@ -21,7 +21,7 @@ from crm_booking import public_cache
 from crm_booking.services import events
 from crm_booking.settings import get_settings
 from crm_booking.state.cards import EventCard, grouped_by_series, with_viewer_time
-from crm_booking.state.session import query_parameter
+from crm_booking.state.session import query_parameter, signed_in_user
 
 EVENT_TYPES = ("session", "workshop", "retreat")
 T = TypeVar("T")
@@ -105,6 +105,9 @@ class HomeState(rx.State):
         self.loading = True
         self._read_address()
         yield None
+        # The header's "signed in as" is refreshed here rather than by a SessionState.load of
+        # its own: one websocket event per visit instead of two (issue 19).
+        await signed_in_user(self)
         if not self.facilitators:
             self.facilitators = await self._facilitator_options()
         await self._refresh()

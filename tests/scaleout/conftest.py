@@ -129,3 +129,72 @@ def connections_on_two_workers(server: ServerProcess, tries: int = 60) -> tuple[
             return first, other
         other.close()
     raise AssertionError("every connection went to the same worker")
+
+
+class PageSocket:
+    """One browser tab's Reflex websocket (socket.io over Engine.IO 4 at /_event), spoken as the
+    compiled frontend speaks it: the hydrate event rides in the namespace CONNECT packet, later
+    events are `42/_event,["event", {...}]`, and so are the backend's state deltas."""
+
+    NAMESPACE = "/_event"
+
+    def __init__(self, server: ServerProcess, token: str) -> None:
+        import simple_websocket
+
+        self.token = token
+        self.router: dict[str, Any] = {}
+        self.ws = simple_websocket.Client(
+            f"ws://127.0.0.1:{server.port}/_event/?EIO=4&transport=websocket&token={token}")  # type: ignore[attr-defined]
+        client_port = self.ws.sock.getsockname()[1]
+        opened = self.ws.receive(timeout=30)
+        assert opened is not None and opened.startswith("0"), opened  # Engine.IO OPEN
+        inode = _server_socket_inode(server.port, client_port)  # type: ignore[attr-defined]
+        owners = [pid for pid in worker_pids(server) if inode in _socket_inodes(pid)]
+        assert len(owners) == 1, (inode, owners)
+        self.worker = owners[0]
+
+    def _event(self, name: str, router: dict[str, Any], payload: dict[str, Any] | None = None) -> dict[str, Any]:
+        return {"token": self.token, "name": name, "payload": payload or {}, "router_data": router}
+
+    def hydrate(self, router: dict[str, Any]) -> None:
+        self.router = router
+        auth = {"event": self._event("reflex___state____state.hydrate_and_load", router)}
+        self.ws.send(f"40{self.NAMESPACE},{json.dumps(auth)}")
+
+    def send(self, name: str, router: dict[str, Any], payload: dict[str, Any] | None = None) -> None:
+        self.ws.send(f"42{self.NAMESPACE},{json.dumps(['event', self._event(name, router, payload)])}")
+
+    def next_delta(self, timeout: float = 30) -> dict[str, Any]:
+        """The next state delta the backend sends. On the way it answers Engine.IO pings and
+        sends back the events the backend asks the page for (its on_load handlers), as the
+        browser does."""
+        prefix = f"42{self.NAMESPACE},"
+        while True:
+            message = self.ws.receive(timeout=timeout)
+            assert message is not None, "no answer from the backend"
+            if message == "2":
+                self.ws.send("3")
+            elif message.startswith(prefix):
+                name, update = json.loads(message[len(prefix):])
+                if isinstance(update, str):
+                    update = json.loads(update)
+                if name != "event":
+                    continue
+                for event in update.get("events") or []:
+                    if not str(event.get("name", "")).startswith("_"):
+                        self.send(event["name"], self.router, event.get("payload"))
+                if update.get("delta"):
+                    return update["delta"]  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        self.ws.close()
+
+
+def page_socket_on_another_worker(server: ServerProcess, token: str, worker: int,
+                                  tries: int = 60) -> PageSocket:
+    for _ in range(tries):
+        socket = PageSocket(server, token)
+        if socket.worker != worker:
+            return socket
+        socket.close()
+    raise AssertionError("every connection went to the same worker")

@@ -4,15 +4,23 @@ Reflex state in Redis), and background jobs are correct when every worker runs t
 from __future__ import annotations
 
 import time
+import uuid
 from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
+import redis
 from sqlmodel import Session, col, select
 
 from crm_booking.models import Booking, Event, OutboxMessage, Role
-from tests.scaleout.conftest import connections_on_two_workers, worker_pids
+from tests.scaleout.conftest import (
+    REDIS_URL,
+    PageSocket,
+    connections_on_two_workers,
+    page_socket_on_another_worker,
+    worker_pids,
+)
 from tests.support.api import PASSWORD, create_event, login, new_attendee, unique_email
 
 pytestmark = pytest.mark.slow
@@ -139,3 +147,36 @@ def test_a_lapsed_hold_is_expired_exactly_once_when_every_worker_runs_the_job(tw
         assert sorted(m.booking_id for m in expired) == sorted(booking_ids)
     finally:
         two_workers.clock_file.write_text("0")
+
+
+HOME_STATE = "reflex___state____state.crm_booking___state___home____home_state"
+
+
+def test_a_page_session_moved_to_the_other_worker_keeps_its_state(two_workers):
+    """With Redis, a worker keeps a tab's state in memory between its events, holding the
+    tab's Redis lock (REFLEX_OPLOCK_ENABLED, rxconfig.py). A tab that reconnects to the other
+    worker at once (a reload, a dropped connection) must still find what its last event did:
+    the first worker hands the state over through Redis when the second one asks for it."""
+    token = str(uuid.uuid4())
+    first = PageSocket(two_workers, token)
+    first.hydrate({"pathname": "/", "asPath": "/?type=workshop", "query": {"type": "workshop"}})
+    _wait(lambda: first.next_delta().get(HOME_STATE, {}).get("loading_rx_state_") is False,
+          message="the home page did not load")
+    # The event is over, yet the first worker still holds the tab's lock: the state it changed
+    # is in that worker's memory, not yet in Redis (what this test is about).
+    store = redis.Redis.from_url(REDIS_URL)
+    assert store.exists(f"{token}_lock")
+    first.close()
+    # As a reload does: the old socket is gone before the new one asks (a token still linked to
+    # a live socket is a duplicated tab, which Reflex gives a fresh token and a fresh state).
+    _wait(lambda: not store.exists(f"token_manager_socket_record_{token}"),
+          message="the first worker did not let go of the closed socket")
+
+    moved = page_socket_on_another_worker(two_workers, token, first.worker)
+    try:
+        moved.hydrate({"pathname": "/bookings", "asPath": "/bookings"})
+        snapshot = moved.next_delta()
+        assert snapshot[HOME_STATE]["filter_type_rx_state_"] == "workshop"
+        assert snapshot[HOME_STATE]["loading_rx_state_"] is False
+    finally:
+        moved.close()
