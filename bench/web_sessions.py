@@ -71,6 +71,7 @@ class BrowserSession:
         self.client = socketio.AsyncClient(reconnection=False)
         self.updates: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.sent = 1  # the hydrate event rides in the CONNECT packet
+        self.home_view: dict[str, Any] = {}
         self.router: dict[str, Any] = dict(ROUTER)
         self.client.on("event", self._on_update, namespace=NAMESPACE)
 
@@ -97,12 +98,16 @@ class BrowserSession:
                                          "router_data": self.router}, namespace=NAMESPACE)
 
     async def _until_home_delta(self, done: Any, timeout: float) -> None:
+        """Until the home page's state, as the browser holds it (every delta applied), is
+        `done`: a round trip ends when the page shows its answer, not at an interim delta."""
         deadline = time.monotonic() + timeout
         while True:
             update = await asyncio.wait_for(self.updates.get(), deadline - time.monotonic())
             home = (update.get("delta") or {}).get(self.home)
-            if home is not None and done(home):
-                return
+            if home is not None:
+                self.home_view.update(home)
+                if done(self.home_view):
+                    return
 
     async def open_home_page(self, timeout: float = 30) -> float:
         started = time.perf_counter()
@@ -122,7 +127,10 @@ class BrowserSession:
     async def filter_by(self, value: str, timeout: float = 30) -> float:
         started = time.perf_counter()
         await self.emit(f"{self.home}.set_type", {"value": value})
-        await self._until_home_delta(lambda home: home.get("filter_type_rx_state_") == value, timeout)
+        # The app shows "Loading events ..." (an interim delta) before the filtered list; the
+        # bare app answers with the list at once (its loading flag stays False).
+        await self._until_home_delta(lambda home: home.get("filter_type_rx_state_") == value
+                                     and home.get("loading_rx_state_") is False, timeout)
         return time.perf_counter() - started
 
     async def close(self) -> None:
