@@ -19,6 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event as sa_event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from crm_booking import clock
@@ -225,21 +226,42 @@ def enqueue(
 _INSERT_OUTBOX = sa.insert(OutboxMessage.__table__)  # type: ignore[attr-defined]
 
 
+def _outbox_row(*, key: str, action: str, booking_id: int | None,
+                payload: dict[str, Any]) -> dict[str, Any]:
+    now = clock.now()
+    return {
+        "idempotency_key": key, "action": action, "booking_id": booking_id,
+        "payload": json.dumps(payload, default=str), "status": OutboxStatus.PENDING.value,
+        "attempts": 0, "next_attempt_at": now, "created_at": now,
+        # UI events and background jobs have no HTTP request: they get an id of their own.
+        "request_id": current_request_id() or new_request_id(),
+    }
+
+
 def _write_outbox(session: Session, *, key: str, action: str, booking_id: int | None,
                   payload: dict[str, Any]) -> None:
     """The row, as a Core INSERT in the caller's transaction, at once. Only the delivery job
     reads it back, so no ORM object is built and flushed for it (a sixth of the CPU of a
     booking; bench/README.md). A repeated key fails here, on the unique index, as it did in
     the flush."""
-    now = clock.now()
-    session.connection().execute(_INSERT_OUTBOX, {
-        "idempotency_key": key, "action": action, "booking_id": booking_id,
-        "payload": json.dumps(payload, default=str), "status": OutboxStatus.PENDING.value,
-        "attempts": 0, "next_attempt_at": now, "created_at": now,
-        # UI events and background jobs have no HTTP request: they get an id of their own.
-        "request_id": current_request_id() or new_request_id(),
-    })
+    session.connection().execute(_INSERT_OUTBOX, _outbox_row(
+        key=key, action=action, booking_id=booking_id, payload=payload))
     session.info["outbox_written"] = True
+
+
+def write_outbox_once(session: Session, *, key: str, action: str, booking_id: int | None,
+                      payload: dict[str, Any]) -> bool:
+    """The row unless one with this key exists (a job that may run twice, on two workers:
+    reminders). True when this call wrote it."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = (dialect.insert(OutboxMessage)  # type: ignore[attr-defined]
+                 .values(**_outbox_row(key=key, action=action, booking_id=booking_id,
+                                       payload=payload))
+                 .on_conflict_do_nothing(index_elements=["idempotency_key"]))
+    written = bool(session.connection().execute(statement).rowcount)
+    if written:
+        session.info["outbox_written"] = True
+    return written
 
 
 @sa_event.listens_for(Session, "after_commit")

@@ -16,13 +16,11 @@ down at the reminder time still sends it late, but never after the start.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from crm_booking import clock
@@ -111,10 +109,5 @@ def _insert_once(session: Session, booking: Booking, event: Event, reminder: Rem
         facilitator=facilitator, idempotency_key=key,
         extra={"reminder": reminder.kind, "map_url": map_url(event.location)},
     )
-    row = {"idempotency_key": key, "action": Action.REMINDER.value, "booking_id": booking.id,
-           "payload": json.dumps(payload, default=str), "status": "pending", "attempts": 0,
-           "next_attempt_at": clock.now(), "created_at": clock.now()}
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = (dialect.insert(OutboxMessage).values(**row)  # type: ignore[attr-defined]
-                 .on_conflict_do_nothing(index_elements=["idempotency_key"]))
-    return int(session.execute(statement).rowcount or 0)  # type: ignore[attr-defined]
+    return int(notifications.write_outbox_once(session, key=key, action=Action.REMINDER.value,
+                                               booking_id=booking.id, payload=payload))

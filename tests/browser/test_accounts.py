@@ -98,3 +98,17 @@ def test_change_password_and_sign_out_everywhere(page: Page, ui_app: App) -> Non
     page.goto("/app/bookings")
     expect(page).to_have_url(re.compile(r"/app/login"))
     assert ui_app.client.get("/profile", headers=account.headers).status_code == 401
+
+
+def test_the_home_page_shows_a_sign_out_made_elsewhere(page: Page, ui_app: App) -> None:
+    """The home page checks the session on every visit: its one on_load handler refreshes the
+    header too (issue 19 folded the session's own on_load into it, one websocket event fewer)."""
+    account = new_attendee(ui_app.client, name="Elsewhere Person")
+    sign_in(page, account.email, PASSWORD)  # lands on the home page, signed in
+    expect(page.get_by_role("heading", name="Upcoming events")).to_be_visible()
+    signed_out = ui_app.client.post("/auth/logout-all", headers=account.headers)
+    assert signed_out.status_code == 200, signed_out.text
+    page.goto("/app/")
+    wait_ready(page)
+    expect(page.get_by_role("link", name="Sign in")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign out")).to_have_count(0)

@@ -135,6 +135,9 @@ def test_each_reminder_once_with_two_workers(two_workers: list[ServerProcess], o
     rows = _reminder_rows()
     assert len(rows) == len({r.idempotency_key for r in rows}) == 4
     assert all(r.status == "sent" for r in rows)
+    # Written by the one outbox writer every notice uses: each job's row has a request id of its
+    # own, as a UI event's has, to find its delivery in the logs.
+    assert all(r.request_id for r in rows)
     assert _subjects(smtp_server, early.email) == [
         "Reminder: Studio Flow starts in 1 hour", "Reminder: Studio Flow starts in 24 hours"]
     assert _subjects(smtp_server, late.email) == ["Reminder: Studio Flow starts in 1 hour"]
