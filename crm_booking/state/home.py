@@ -8,6 +8,7 @@ an address (a shared link, a reload, the back button) reads the filters from it.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator, Callable
 from datetime import date, datetime, time
 from typing import TypeVar
@@ -89,7 +90,10 @@ class HomeState(rx.State):
             # page of cards. The wording reads the series too, so the cards are what is shared.
             rows = events.list_events(upcoming_only=True, active=True, limit=events.MAX_PAGE,
                                       **filters)  # type: ignore[arg-type]
-            return grouped_by_series(rows)[:events.DEFAULT_PAGE]
+            # A card shows no description: left in, a studio's long texts would travel on every
+            # page load and filter change and sit in every tab's stored state (issue 19).
+            return [dataclasses.replace(card, description="")
+                    for card in grouped_by_series(rows)[:events.DEFAULT_PAGE]]
 
         cards = await _shared(("home", *filters.values()), grouped_cards)
         return [with_viewer_time(card, self.viewer_zone) for card in cards]

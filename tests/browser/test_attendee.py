@@ -4,6 +4,7 @@ cancels it and sees the refund; a failed payment shows the hold and a retry."""
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 import httpx
 from playwright.sync_api import Page, expect
@@ -144,3 +145,22 @@ def test_session_endpoint_spends_tickets_once_and_stays_inside_the_ui(ui_app: Ap
     assert "httponly" in first.headers["set-cookie"].lower()
     assert again.status_code == 303 and again.headers["location"] == "/app/login?expired=1"
     assert "set-cookie" not in again.headers
+
+
+def test_the_home_list_leaves_descriptions_out_of_the_page_state(page: Page, ui_app: App) -> None:
+    """A card shows no description, so the list's state carries none: a studio's long texts
+    would otherwise travel on every page load and filter change (issue 19). The event's own
+    page still shows it."""
+    owner = facilitator(ui_app.client)
+    marker = unique("description-marker")
+    event = paid_event(ui_app.client, owner, description=f"{marker} " + "Slow flow, long holds. " * 150)
+    frames: list[str] = []
+    page.on("websocket", lambda socket: socket.on("framereceived", lambda frame: frames.append(str(frame))))
+    page.goto(f"/app/?q={quote(event['title'])}")
+    wait_ready(page)
+    card = page.locator(".rt-Card").filter(has_text=event["title"])
+    expect(card).to_be_visible()
+    assert any(event["title"] in frame for frame in frames)
+    assert not any(marker in frame for frame in frames)
+    card.get_by_role("link", name=event["title"]).click()
+    expect(page.get_by_text(marker)).to_be_visible()
