@@ -11,13 +11,11 @@ from crm_booking.components.feedback import empty, error_message, loading
 from crm_booking.components.fields import select_field
 from crm_booking.components.layout import page_layout
 from crm_booking.state.home import HomeState as _HomeState
-from crm_booking.state.session import SessionState as _SessionState
 
 TYPE_OPTIONS = [("", "All types"), ("session", "Sessions"), ("workshop", "Workshops"),
                 ("retreat", "Retreats")]
 
 # Reflex turns state attributes into Vars at runtime; mypy only sees the plain types.
-SessionState: Any = _SessionState
 HomeState: Any = _HomeState
 
 
