@@ -138,10 +138,8 @@ class BrowserSession:
 
 
 async def _browse(base_url: str, seconds: float, stats: SessionStats, home: str,
-                  pace: float) -> None:
-    # The bare app has no compiled page here, so its sessions hydrate without hashes (its one
-    # small state is sent in full either way).
-    session = BrowserSession(base_url, home, compiled_frontend_boot() if home == HOME else None)
+                  pace: float, boot: tuple[list[str], str] | None) -> None:
+    session = BrowserSession(base_url, home, boot)
     try:
         stats.first_load = await session.open_home_page()
         # Each session browses for `seconds` once its page has loaded: under a crowd the load
@@ -184,8 +182,12 @@ def _percentile(values: list[float], q: float) -> float:
 
 async def _run(base_url: str, sessions: int, seconds: float, home: str, pace: float) -> WebResult:
     all_stats = [SessionStats() for _ in range(sessions)]
+    # Read once per run, not per session. The bare app has no compiled page here, so its
+    # sessions hydrate without hashes (its one small state is sent in full either way).
+    boot = compiled_frontend_boot() if home == HOME else None
     started = time.monotonic()
-    await asyncio.gather(*(_browse(base_url, seconds, stats, home, pace) for stats in all_stats))
+    await asyncio.gather(*(_browse(base_url, seconds, stats, home, pace, boot)
+                           for stats in all_stats))
     elapsed = time.monotonic() - started
     trips = [t for s in all_stats for t in s.round_trips]
     loads = [s.first_load for s in all_stats if s.first_load is not None]
