@@ -8,9 +8,9 @@ import http.client
 import json
 import os
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import pytest
 
@@ -95,6 +95,33 @@ def _server_socket_inode(server_port: int, client_port: int) -> str | None:
     return None
 
 
+def accepting_worker(server: ServerProcess, client_port: int) -> int:
+    """The worker process that owns the server side of the connection from `client_port`."""
+    inode = _server_socket_inode(server.port, client_port)  # type: ignore[attr-defined]
+    owners = [pid for pid in worker_pids(server) if inode in _socket_inodes(pid)]
+    assert len(owners) == 1, (inode, owners)
+    return owners[0]
+
+
+class _OnAWorker(Protocol):
+    worker: int
+
+    def close(self) -> None: ...
+
+
+Opened = TypeVar("Opened", bound=_OnAWorker)
+
+
+def opened_on_another_worker(open_one: Callable[[], Opened], worker: int, tries: int = 60) -> Opened:
+    """Open connections until one was accepted by a worker other than `worker`."""
+    for _ in range(tries):
+        other = open_one()
+        if other.worker != worker:
+            return other
+        other.close()
+    raise AssertionError("every connection went to the same worker")
+
+
 class Connection:
     """One keep-alive HTTP connection, and the worker process that accepted it."""
 
@@ -103,10 +130,7 @@ class Connection:
         self.http.connect()
         client_port = self.http.sock.getsockname()[1]
         self.request("GET", "/")  # the worker has accepted the connection once it answered
-        inode = _server_socket_inode(server.port, client_port)  # type: ignore[attr-defined]
-        owners = [pid for pid in worker_pids(server) if inode in _socket_inodes(pid)]
-        assert len(owners) == 1, (inode, owners)
-        self.worker = owners[0]
+        self.worker = accepting_worker(server, client_port)
 
     def request(self, method: str, path: str, body: dict | None = None, token: str | None = None) -> tuple[int, Any]:
         headers = {"Content-Type": "application/json"}
@@ -123,12 +147,7 @@ class Connection:
 def connections_on_two_workers(server: ServerProcess, tries: int = 60) -> tuple[Connection, Connection]:
     """Open connections until two of them were accepted by different worker processes."""
     first = Connection(server)
-    for _ in range(tries):
-        other = Connection(server)
-        if other.worker != first.worker:
-            return first, other
-        other.close()
-    raise AssertionError("every connection went to the same worker")
+    return first, opened_on_another_worker(lambda: Connection(server), first.worker, tries)
 
 
 class PageSocket:
@@ -148,10 +167,7 @@ class PageSocket:
         client_port = self.ws.sock.getsockname()[1]
         opened = self.ws.receive(timeout=30)
         assert opened is not None and opened.startswith("0"), opened  # Engine.IO OPEN
-        inode = _server_socket_inode(server.port, client_port)  # type: ignore[attr-defined]
-        owners = [pid for pid in worker_pids(server) if inode in _socket_inodes(pid)]
-        assert len(owners) == 1, (inode, owners)
-        self.worker = owners[0]
+        self.worker = accepting_worker(server, client_port)
 
     def _event(self, name: str, router: dict[str, Any], payload: dict[str, Any] | None = None) -> dict[str, Any]:
         return {"token": self.token, "name": name, "payload": payload or {}, "router_data": router}
@@ -189,12 +205,3 @@ class PageSocket:
     def close(self) -> None:
         self.ws.close()
 
-
-def page_socket_on_another_worker(server: ServerProcess, token: str, worker: int,
-                                  tries: int = 60) -> PageSocket:
-    for _ in range(tries):
-        socket = PageSocket(server, token)
-        if socket.worker != worker:
-            return socket
-        socket.close()
-    raise AssertionError("every connection went to the same worker")

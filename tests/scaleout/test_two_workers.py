@@ -18,7 +18,7 @@ from tests.scaleout.conftest import (
     REDIS_URL,
     PageSocket,
     connections_on_two_workers,
-    page_socket_on_another_worker,
+    opened_on_another_worker,
     worker_pids,
 )
 from tests.support.api import PASSWORD, create_event, login, new_attendee, unique_email
@@ -172,7 +172,7 @@ def test_a_page_session_moved_to_the_other_worker_keeps_its_state(two_workers):
     _wait(lambda: not store.exists(f"token_manager_socket_record_{token}"),
           message="the first worker did not let go of the closed socket")
 
-    moved = page_socket_on_another_worker(two_workers, token, first.worker)
+    moved = opened_on_another_worker(lambda: PageSocket(two_workers, token), first.worker)
     try:
         moved.hydrate({"pathname": "/bookings", "asPath": "/bookings"})
         snapshot = moved.next_delta()
